@@ -1,0 +1,63 @@
+// descent: a laboratory for gradient-based training. Logs and progress go to stderr, data to stdout.
+// Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 130 interrupted.
+#include <fmt/format.h>
+
+#include <csignal>
+
+#include "commands.hpp"
+#include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
+#include "descent/train/callbacks.hpp"
+
+namespace descent::cli {
+
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+
+void add_store_options(CLI::App& command, StoreOptions& options) {
+  command.add_option("--store", options.store, "SQLite run store")->capture_default_str();
+  command.add_option("--report-dir", options.report_dir, "folder for reports (one subfolder per study)")->capture_default_str();
+}
+
+}  // namespace descent::cli
+
+namespace {
+
+// First Ctrl-C: finish the current step, store what is consistent, stop. Second: default action.
+void on_interrupt(int) {
+  descent::train::interrupt_flag().store(true);
+  std::signal(SIGINT, SIG_DFL);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace descent;
+  env::pin_blas_threads_to_one();
+  std::signal(SIGINT, on_interrupt);
+
+  CLI::App app{"descent: a fast C++ laboratory for gradient-based training"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  cli::add_study_command(app);
+  cli::add_train_command(app);
+  cli::add_report_command(app);
+  cli::add_list_command(app);
+  cli::add_version_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::usage_error);
+  } catch (const Error& error) {
+    fmt::print(stderr, "descent: error: {}\n", error.what());
+    return static_cast<int>(error.code());
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "descent: error: {}\n", error.what());
+    return static_cast<int>(ExitCode::runtime_failure);
+  }
+  return cli::exit_code();
+}

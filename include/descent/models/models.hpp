@@ -1,0 +1,42 @@
+// The models a study can train, as LibTorch modules with named parameters (fc1.weight, conv1.bias).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "descent/study/config.hpp"
+
+namespace descent::models {
+
+struct Model : torch::nn::Module {
+  // x: a batch of samples in their natural shape ({B, 1, 28, 28} images or {B, d} vectors).
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+// MLP: flatten, then fc1..fcN with the activation between; "linear" is the MLP with no hidden layer.
+struct Mlp : Model {
+  Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation);
+  torch::Tensor forward(torch::Tensor x) override;
+
+  std::vector<torch::nn::Linear> layers;
+  std::string activation;
+};
+
+// The small CNN: conv 5x5 -> 16, max-pool 2, conv 5x5 -> 32, max-pool 2, linear -> outputs (ReLU).
+struct Cnn : Model {
+  Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs);
+  torch::Tensor forward(torch::Tensor x) override;
+
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+
+// Builds the configured model for samples of `sample_shape` and `outputs` outputs; LibTorch's
+// default initialization drawn from the current torch seed.
+std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::vector<std::int64_t>& sample_shape,
+                                  std::int64_t outputs);
+
+}  // namespace descent::models

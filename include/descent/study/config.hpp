@@ -1,0 +1,84 @@
+// The study file: a TOML document naming the data, the model, the training budget, the optimizers
+// to compare and the schedule. Loading validates every key; errors name the file and the key and
+// suggest the nearest valid key. The resolved config (every default filled in) is what each run stores.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "descent/core/param_spec.hpp"
+
+namespace descent::study {
+
+struct DataConfig {
+  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+  std::int64_t validation = 0;    // samples carved from train, by seed
+  std::int64_t train_subset = 0;  // 0: all
+  std::int64_t test_subset = 0;   // 0: all
+  bool standardize = false;
+  // Synthetic datasets only.
+  std::int64_t train_size = 2000;
+  std::int64_t test_size = 500;
+  std::int64_t features = 20;
+  std::int64_t classes = 4;
+  double separation = 2.0;
+  double noise = 0.1;
+  std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
+};
+
+struct ModelConfig {
+  std::string kind = "mlp";  // mlp | cnn | linear
+  std::vector<std::int64_t> hidden = {256};
+  std::string activation = "relu";
+};
+
+struct TrainConfig {
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 128;
+  std::int64_t max_steps = 0;  // 0: no limit beyond epochs
+  std::int64_t log_every = 50;
+  std::int64_t threads = 1;
+};
+
+struct OptimizerEntry {
+  std::string name;
+  std::string label;  // shown in reports; defaults to the name, made unique
+  ParamValues hyper;  // every hyperparameter of the optimizer, defaults filled
+};
+
+struct ScheduleConfig {
+  std::string kind = "constant";
+  ParamValues params;
+};
+
+struct StudyConfig {
+  std::string name;
+  std::vector<std::uint64_t> seeds = {0};
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  std::vector<OptimizerEntry> optimizers;
+  ScheduleConfig schedule;
+  std::string source;  // the file it came from, for messages
+};
+
+// Reads and validates a study file, applying `key.path=value` overrides first.
+StudyConfig load_study_config(const std::filesystem::path& file, std::span<const std::string> overrides = {});
+// The same from text; `source` names it in messages.
+StudyConfig parse_study_config(std::string_view toml_text, const std::string& source,
+                               std::span<const std::string> overrides = {});
+
+nlohmann::json to_json(const StudyConfig& config);
+// The resolved config of one run: the study with a single optimizer entry and the run's seed.
+nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed);
+// A stable identity for a run's config (threads excluded: they change speed, not the experiment).
+std::string run_key(const nlohmann::json& run_config);
+
+}  // namespace descent::study

@@ -1,0 +1,39 @@
+// Runs a study: every optimizer entry with every seed, each run stored as it ends; finished runs
+// of an earlier invocation are skipped, unfinished ones rerun. Ends by writing the report.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+
+#include "descent/data/dataset.hpp"
+#include "descent/report/report.hpp"
+#include "descent/study/config.hpp"
+
+namespace descent::study {
+
+struct StudyOptions {
+  std::filesystem::path store_path = "runs/descent.db";
+  std::filesystem::path report_dir = "runs/reports";
+  bool progress = true;
+};
+
+struct StudyOutcome {
+  int ran = 0;
+  int skipped = 0;  // finished or diverged in an earlier invocation
+  int diverged = 0;
+  int failed = 0;
+  bool interrupted = false;
+  report::ReportPaths report;
+};
+
+// Loads (or draws) the dataset a config names, with its validation split and subsets.
+data::Splits load_splits(const DataConfig& config);
+
+StudyOutcome run_study(const StudyConfig& config, const StudyOptions& options);
+
+// Runs one entry with one seed and stores it (descent train).
+StudyOutcome run_single(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed,
+                        const StudyOptions& options);
+
+}  // namespace descent::study

@@ -1,0 +1,42 @@
+// The training loop: one run of one optimizer with one seed on one dataset. No LibTorch in this
+// header: the study runner and the CLI call it without compiling LibTorch's headers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "descent/core/metrics.hpp"
+#include "descent/data/dataset.hpp"
+#include "descent/study/config.hpp"
+#include "descent/train/callbacks.hpp"
+
+namespace descent::train {
+
+struct TrainingRun {
+  study::ModelConfig model;
+  study::TrainConfig train;
+  study::OptimizerEntry optimizer;
+  study::ScheduleConfig schedule;
+  std::uint64_t seed = 0;
+};
+
+struct RunResult {
+  RunEnd end = RunEnd::finished;
+  std::int64_t steps = 0;
+  std::optional<std::int64_t> diverged_step;  // the step whose loss was NaN or infinite
+  std::vector<MetricRow> metrics;             // finite values only
+  std::map<std::string, double> summary;
+  double wall_seconds = 0.0;
+};
+
+// Trains from scratch. Same run, same splits and same thread count give bit-identical results.
+RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Callback* const> callbacks = {});
+
+// Steps a run will take: epochs x batches per epoch, capped by train.max_steps.
+std::int64_t planned_steps(const study::TrainConfig& train, std::int64_t train_size);
+
+}  // namespace descent::train

@@ -1,0 +1,48 @@
+#include "descent/models/catalog.hpp"
+
+namespace descent {
+namespace {
+
+std::vector<std::string> names_of(const std::vector<CatalogEntry>& entries) {
+  std::vector<std::string> names;
+  for (const auto& entry : entries) names.push_back(entry.name);
+  return names;
+}
+
+}  // namespace
+
+namespace models {
+
+const std::vector<CatalogEntry>& catalog() {
+  static const std::vector<CatalogEntry> entries = {
+      {"mlp", "multilayer perceptron: model.hidden widths, model.activation between layers"},
+      {"cnn", "conv5x5-16, maxpool2, conv5x5-32, maxpool2, linear (image datasets)"},
+      {"linear", "one linear layer: logistic regression for classes, least squares for regression"},
+  };
+  return entries;
+}
+
+std::vector<std::string> names() { return names_of(catalog()); }
+
+const std::vector<std::string>& activations() {
+  static const std::vector<std::string> names = {"relu", "tanh", "gelu", "sigmoid"};
+  return names;
+}
+
+}  // namespace models
+
+namespace data {
+
+const std::vector<CatalogEntry>& dataset_catalog() {
+  static const std::vector<CatalogEntry> entries = {
+      {"fashion-mnist", "Zalando's 28x28 clothing images, 10 classes, 60k train / 10k test (IDX files in data.dir)"},
+      {"gaussian-mixture", "seeded Gaussian clusters, data.classes classes in data.features dimensions"},
+      {"linear-regression", "seeded y = w.x + noise, data.features dimensions"},
+  };
+  return entries;
+}
+
+std::vector<std::string> dataset_names() { return names_of(dataset_catalog()); }
+
+}  // namespace data
+}  // namespace descent

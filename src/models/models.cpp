@@ -1,0 +1,66 @@
+#include "descent/models/models.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+namespace descent::models {
+namespace {
+
+torch::Tensor activate(const torch::Tensor& x, const std::string& activation) {
+  if (activation == "relu") return torch::relu(x);
+  if (activation == "tanh") return torch::tanh(x);
+  if (activation == "gelu") return torch::gelu(x);
+  if (activation == "sigmoid") return torch::sigmoid(x);
+  throw std::invalid_argument("unknown activation " + activation);
+}
+
+std::int64_t product(const std::vector<std::int64_t>& shape) {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+}  // namespace
+
+Mlp::Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation_name)
+    : activation(std::move(activation_name)) {
+  std::int64_t width = inputs;
+  for (std::size_t i = 0; i <= hidden.size(); ++i) {
+    const std::int64_t next = i < hidden.size() ? hidden[i] : outputs;
+    layers.push_back(register_module(fmt::format("fc{}", i + 1), torch::nn::Linear(width, next)));
+    width = next;
+  }
+}
+
+torch::Tensor Mlp::forward(torch::Tensor x) {
+  x = x.flatten(1);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    x = layers[i]->forward(x);
+    if (i + 1 < layers.size()) x = activate(x, activation);
+  }
+  return x;
+}
+
+Cnn::Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs) {
+  const std::int64_t channels = image_shape.at(0);
+  conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 16, 5)));
+  conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(16, 32, 5)));
+  // Each stage: a valid 5x5 convolution (-4) then a 2x2 pool (/2).
+  const std::int64_t height = ((image_shape.at(1) - 4) / 2 - 4) / 2;
+  const std::int64_t width = ((image_shape.at(2) - 4) / 2 - 4) / 2;
+  fc = register_module("fc", torch::nn::Linear(32 * height * width, outputs));
+}
+
+torch::Tensor Cnn::forward(torch::Tensor x) {
+  x = torch::max_pool2d(torch::relu(conv1->forward(x)), 2);
+  x = torch::max_pool2d(torch::relu(conv2->forward(x)), 2);
+  return fc->forward(x.flatten(1));
+}
+
+std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::vector<std::int64_t>& sample_shape,
+                                  std::int64_t outputs) {
+  if (config.kind == "cnn") return std::make_shared<Cnn>(sample_shape, outputs);
+  if (config.kind == "linear") return std::make_shared<Mlp>(product(sample_shape), std::vector<std::int64_t>{}, outputs, "relu");
+  return std::make_shared<Mlp>(product(sample_shape), config.hidden, outputs, config.activation);
+}
+
+}  // namespace descent::models

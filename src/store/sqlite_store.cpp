@@ -1,0 +1,341 @@
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
+#include "descent/store/store.hpp"
+
+namespace descent::store {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  config_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+  run_key TEXT NOT NULL,
+  label TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  config_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'diverged', 'failed')),
+  diverged_step INTEGER,
+  message TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL,
+  git_revision TEXT NOT NULL,
+  descent_version TEXT NOT NULL,
+  UNIQUE (study_id, run_key)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, name, step);
+CREATE TABLE IF NOT EXISTS run_summaries (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+)sql";
+
+// One prepared statement; binds by position from 1, steps, finalizes on scope exit.
+class Statement {
+public:
+  Statement(sqlite3* db, const char* sql, const std::filesystem::path& path) : db_(db), path_(path) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value) { return check(sqlite3_bind_int64(stmt_, index, value)); }
+  Statement& bind(int index, double value) { return check(sqlite3_bind_double(stmt_, index, value)); }
+  Statement& bind(int index, const std::string& value) {
+    return check(sqlite3_bind_text(stmt_, index, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+  Statement& bind_null(int index) { return check(sqlite3_bind_null(stmt_, index)); }
+
+  // True while a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail("step");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  double real(int column) const { return sqlite3_column_double(stmt_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string text(int column) const {
+    const auto* data = sqlite3_column_text(stmt_, column);
+    return data ? reinterpret_cast<const char*>(data) : "";
+  }
+
+private:
+  Statement& check(int rc) {
+    if (rc != SQLITE_OK) fail("bind");
+    return *this;
+  }
+  [[noreturn]] void fail(const char* what) const {
+    throw StoreError(fmt::format("{}: SQLite {} failed: {}", path_.string(), what, sqlite3_errmsg(db_)));
+  }
+
+  sqlite3* db_;
+  const std::filesystem::path& path_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back if the scope is left by an exception.
+class Transaction {
+public:
+  Transaction(sqlite3* db, const std::filesystem::path& path) : db_(db), path_(path) { exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec("COMMIT");
+    committed_ = true;
+  }
+
+private:
+  void exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw StoreError(fmt::format("{}: {} failed: {}", path_.string(), sql, sqlite3_errmsg(db_)));
+    }
+  }
+  sqlite3* db_;
+  const std::filesystem::path& path_;
+  bool committed_ = false;
+};
+
+RunRecord read_run(const Statement& s) {
+  RunRecord run;
+  run.id = s.integer(0);
+  run.study_id = s.integer(1);
+  run.run_key = s.text(2);
+  run.label = s.text(3);
+  run.seed = static_cast<std::uint64_t>(s.integer(4));
+  run.config_json = s.text(5);
+  run.status = parse_status(s.text(6));
+  if (!s.is_null(7)) run.diverged_step = s.integer(7);
+  run.message = s.text(8);
+  run.started_at = s.text(9);
+  run.finished_at = s.text(10);
+  run.host = s.text(11);
+  run.git_revision = s.text(12);
+  run.descent_version = s.text(13);
+  return run;
+}
+
+constexpr const char* kRunColumns =
+    "id, study_id, run_key, label, seed, config_json, status, diverged_step, message, started_at, finished_at, host, "
+    "git_revision, descent_version";
+
+}  // namespace
+
+std::string to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::running: return "running";
+    case RunStatus::finished: return "finished";
+    case RunStatus::diverged: return "diverged";
+    case RunStatus::failed: return "failed";
+  }
+  return "failed";
+}
+
+RunStatus parse_status(const std::string& text) {
+  if (text == "running") return RunStatus::running;
+  if (text == "finished") return RunStatus::finished;
+  if (text == "diverged") return RunStatus::diverged;
+  return RunStatus::failed;
+}
+
+Store::Store(const std::filesystem::path& path) : path_(path) {
+  try {
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  } catch (const std::filesystem::filesystem_error& error) {
+    throw StoreError(fmt::format("{}: cannot create its folder: {}", path.string(), error.code().message()));
+  }
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw StoreError(fmt::format("{}: cannot open the store: {}", path.string(), reason));
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+void Store::migrate() {
+  char* error = nullptr;
+  const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+  if (sqlite3_exec(db_, pragmas, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string reason = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw StoreError(fmt::format("{}: not a usable SQLite database: {}", path_.string(), reason));
+  }
+  Transaction transaction(db_, path_);
+  if (sqlite3_exec(db_, kSchema, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string reason = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw StoreError(fmt::format("{}: cannot create the schema: {}", path_.string(), reason));
+  }
+  Statement version(db_, "SELECT version FROM schema_version", path_);
+  if (!version.step()) {
+    Statement insert(db_, "INSERT INTO schema_version (version) VALUES (?)", path_);
+    insert.bind(1, std::int64_t{kSchemaVersion}).run();
+  } else if (version.integer(0) > kSchemaVersion) {
+    throw StoreError(fmt::format("{}: schema version {} is newer than this descent understands ({})", path_.string(),
+                                 version.integer(0), kSchemaVersion));
+  }
+  transaction.commit();
+}
+
+std::int64_t Store::upsert_study(const std::string& name, const std::string& config_json) {
+  const std::string now = env::utc_now();
+  Statement upsert(db_,
+                   "INSERT INTO studies (name, config_json, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json, updated_at = excluded.updated_at",
+                   path_);
+  upsert.bind(1, name).bind(2, config_json).bind(3, now).bind(4, now).run();
+  return find_study(name)->id;
+}
+
+std::optional<StudyRecord> Store::find_study(const std::string& name) {
+  Statement query(db_, "SELECT id, name, config_json, created_at, updated_at FROM studies WHERE name = ?", path_);
+  query.bind(1, name);
+  if (!query.step()) return std::nullopt;
+  return StudyRecord{query.integer(0), query.text(1), query.text(2), query.text(3), query.text(4)};
+}
+
+std::vector<StudyRecord> Store::studies() {
+  Statement query(db_, "SELECT id, name, config_json, created_at, updated_at FROM studies ORDER BY name", path_);
+  std::vector<StudyRecord> all;
+  while (query.step()) all.push_back({query.integer(0), query.text(1), query.text(2), query.text(3), query.text(4)});
+  return all;
+}
+
+std::optional<RunRecord> Store::find_run(std::int64_t study_id, const std::string& run_key) {
+  Statement query(db_, fmt::format("SELECT {} FROM runs WHERE study_id = ? AND run_key = ?", kRunColumns).c_str(), path_);
+  query.bind(1, study_id).bind(2, run_key);
+  if (!query.step()) return std::nullopt;
+  return read_run(query);
+}
+
+void Store::delete_run(std::int64_t run_id) {
+  // Children first: the cascade needs foreign_keys=ON, which another client may not have set.
+  for (const char* sql : {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summaries WHERE run_id = ?",
+                          "DELETE FROM runs WHERE id = ?"}) {
+    Statement(db_, sql, path_).bind(1, run_id).run();
+  }
+}
+
+std::int64_t Store::begin_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
+                              std::uint64_t seed, const std::string& config_json, const Provenance& provenance) {
+  Transaction transaction(db_, path_);
+  if (auto earlier = find_run(study_id, run_key)) delete_run(earlier->id);
+  Statement insert(db_,
+                   "INSERT INTO runs (study_id, run_key, label, seed, config_json, status, started_at, host, "
+                   "git_revision, descent_version) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                   path_);
+  insert.bind(1, study_id)
+      .bind(2, run_key)
+      .bind(3, label)
+      .bind(4, static_cast<std::int64_t>(seed))
+      .bind(5, config_json)
+      .bind(6, env::utc_now())
+      .bind(7, provenance.host)
+      .bind(8, provenance.git_revision)
+      .bind(9, provenance.descent_version)
+      .run();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  transaction.commit();
+  return id;
+}
+
+void Store::finish_run(std::int64_t run_id, RunStatus status, std::optional<std::int64_t> diverged_step,
+                       const std::vector<MetricRow>& metrics, const std::map<std::string, double>& summary,
+                       const std::string& message) {
+  Transaction transaction(db_, path_);
+  Statement insert_metric(db_, "INSERT INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)", path_);
+  for (const auto& row : metrics) {
+    insert_metric.bind(1, run_id).bind(2, row.step).bind(3, row.name).bind(4, row.value).run();
+    insert_metric.reset();
+  }
+  Statement insert_summary(db_, "INSERT OR REPLACE INTO run_summaries (run_id, name, value) VALUES (?, ?, ?)", path_);
+  for (const auto& [name, value] : summary) {
+    insert_summary.bind(1, run_id).bind(2, name).bind(3, value).run();
+    insert_summary.reset();
+  }
+  Statement update(db_, "UPDATE runs SET status = ?, diverged_step = ?, message = ?, finished_at = ? WHERE id = ?", path_);
+  update.bind(1, to_string(status));
+  if (diverged_step) {
+    update.bind(2, *diverged_step);
+  } else {
+    update.bind_null(2);
+  }
+  update.bind(3, message).bind(4, env::utc_now()).bind(5, run_id).run();
+  transaction.commit();
+}
+
+void Store::mark_failed(std::int64_t run_id, const std::string& message) {
+  finish_run(run_id, RunStatus::failed, std::nullopt, {}, {}, message);
+}
+
+std::vector<RunRecord> Store::runs(std::int64_t study_id) {
+  Statement query(db_, fmt::format("SELECT {} FROM runs WHERE study_id = ? ORDER BY id", kRunColumns).c_str(), path_);
+  query.bind(1, study_id);
+  std::vector<RunRecord> all;
+  while (query.step()) all.push_back(read_run(query));
+  return all;
+}
+
+std::vector<MetricRow> Store::metrics(std::int64_t run_id) {
+  Statement query(db_, "SELECT step, name, value FROM metrics WHERE run_id = ? ORDER BY name, step", path_);
+  query.bind(1, run_id);
+  std::vector<MetricRow> rows;
+  while (query.step()) rows.push_back({query.integer(0), query.text(1), query.real(2)});
+  return rows;
+}
+
+std::map<std::string, double> Store::summary(std::int64_t run_id) {
+  Statement query(db_, "SELECT name, value FROM run_summaries WHERE run_id = ?", path_);
+  query.bind(1, run_id);
+  std::map<std::string, double> values;
+  while (query.step()) values[query.text(0)] = query.real(1);
+  return values;
+}
+
+std::string Store::integrity_check() {
+  Statement query(db_, "PRAGMA integrity_check", path_);
+  std::string answer;
+  while (query.step()) answer += (answer.empty() ? "" : "; ") + query.text(0);
+  return answer;
+}
+
+}  // namespace descent::store

@@ -1,0 +1,358 @@
+#include "descent/study/config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "descent/core/error.hpp"
+#include "descent/core/text.hpp"
+#include "descent/models/catalog.hpp"
+#include "descent/optim/catalog.hpp"
+#include "descent/schedule/schedule.hpp"
+#include "descent/study/overrides.hpp"
+
+namespace descent::study {
+namespace {
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::array: return "a list";
+    case toml::node_type::table: return "a table";
+    default: return "a date or time";
+  }
+}
+
+// Reads the keys of one TOML table, checking each, and reports any key nobody asked for as
+// unknown (with the nearest known key). Every message starts with "FILE: key 'a.b'".
+class TableReader {
+public:
+  TableReader(const toml::table& table, std::string prefix, std::string source)
+      : table_(table), prefix_(std::move(prefix)), source_(std::move(source)) {}
+
+  std::string key_path(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
+
+  [[noreturn]] void fail(std::string_view key, const std::string& problem) const {
+    throw ConfigError(fmt::format("{}: key '{}': {}", source_, key_path(key), problem));
+  }
+
+  const toml::node* take(std::string_view key) {
+    known_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  bool has(std::string_view key) const { return table_.contains(key); }
+
+  std::string string(std::string_view key, std::string fallback, const std::vector<std::string>& choices = {}) {
+    const toml::node* node = take(key);
+    if (!node) return fallback;
+    if (!node->is_string()) fail(key, fmt::format("expected a string, got {}", type_name(*node)));
+    std::string value = **node->as_string();
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end()) {
+      fail(key, fmt::format("'{}' is not one of {}{}", value, text::join(choices, ", "), text::did_you_mean(value, choices)));
+    }
+    return value;
+  }
+
+  std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max = INT64_MAX) {
+    const toml::node* node = take(key);
+    if (!node) return fallback;
+    if (!node->is_integer()) fail(key, fmt::format("expected an integer, got {}", type_name(*node)));
+    const std::int64_t value = **node->as_integer();
+    if (value < min || value > max) {
+      fail(key, max == INT64_MAX ? fmt::format("{} is out of range: must be >= {}", value, min)
+                                 : fmt::format("{} is out of range: must be in [{}, {}]", value, min, max));
+    }
+    return value;
+  }
+
+  bool boolean(std::string_view key, bool fallback) {
+    const toml::node* node = take(key);
+    if (!node) return fallback;
+    if (!node->is_boolean()) fail(key, fmt::format("expected true or false, got {}", type_name(*node)));
+    return **node->as_boolean();
+  }
+
+  // A scalar described by a ParamSpec (optimizer hyperparameters, schedule parameters).
+  double param(const ParamSpec& spec) {
+    const toml::node* node = take(spec.name);
+    if (!node) return spec.default_value;
+    double value = 0.0;
+    if (spec.kind == ParamKind::boolean) {
+      if (!node->is_boolean()) fail(spec.name, fmt::format("expected true or false, got {}", type_name(*node)));
+      return **node->as_boolean() ? 1.0 : 0.0;
+    }
+    if (spec.kind == ParamKind::integer) {
+      if (!node->is_integer()) fail(spec.name, fmt::format("expected an integer, got {}", type_name(*node)));
+      value = static_cast<double>(**node->as_integer());
+    } else {
+      if (!node->is_number()) fail(spec.name, fmt::format("expected a number, got {}", type_name(*node)));
+      value = node->is_integer() ? static_cast<double>(**node->as_integer()) : **node->as_floating_point();
+    }
+    const bool below = spec.min_exclusive ? value <= spec.min : value < spec.min;
+    if (!std::isfinite(value) || below || value > spec.max) {
+      fail(spec.name, fmt::format("{} is out of range: must be {}", value, describe_range(spec)));
+    }
+    return value;
+  }
+
+  std::vector<std::int64_t> integer_list(std::string_view key, std::vector<std::int64_t> fallback, std::int64_t min,
+                                         bool allow_empty) {
+    const toml::node* node = take(key);
+    if (!node) return fallback;
+    const toml::array* array = node->as_array();
+    if (!array) fail(key, fmt::format("expected a list of integers, got {}", type_name(*node)));
+    if (array->empty() && !allow_empty) fail(key, "the list is empty");
+    std::vector<std::int64_t> values;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& item = *array->get(i);
+      if (!item.is_integer()) fail(key, fmt::format("entry {} is {}; expected an integer", i, type_name(item)));
+      const std::int64_t value = **item.as_integer();
+      if (value < min) fail(key, fmt::format("entry {} is {}; must be >= {}", i, value, min));
+      values.push_back(value);
+    }
+    return values;
+  }
+
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = take(key);
+    if (!node) return nullptr;
+    if (!node->is_table()) fail(key, fmt::format("expected a table [{}], got {}", key_path(key), type_name(*node)));
+    return node->as_table();
+  }
+
+  // Any key present but never read is unknown: name it and suggest the nearest known one.
+  void reject_unknown(const std::string& context = "") const {
+    const std::vector<std::string> candidates(known_.begin(), known_.end());
+    for (const auto& [key, node] : table_) {
+      const std::string name(key.str());
+      if (known_.count(name)) continue;
+      throw ConfigError(fmt::format("{}: unknown key '{}'{}{}", source_, key_path(name), context,
+                                    text::did_you_mean(name, candidates)));
+    }
+  }
+
+private:
+  const toml::table& table_;
+  std::string prefix_;
+  std::string source_;
+  std::set<std::string> known_;
+};
+
+
+void read_study(TableReader& root, StudyConfig& config) {
+  const toml::table* table = root.table("study");
+  if (!table) root.fail("study", "missing: the [study] table with a name is required");
+  TableReader study(*table, "study", config.source);
+  config.name = study.string("name", "");
+  if (config.name.empty()) study.fail("name", "missing or empty: every study needs a name");
+  if (config.name.find_first_of("/\\") != std::string::npos) study.fail("name", "must not contain '/' or '\\'");
+  const auto seeds = study.integer_list("seeds", {0}, 0, false);
+  config.seeds.assign(seeds.begin(), seeds.end());
+  if (std::set<std::uint64_t>(config.seeds.begin(), config.seeds.end()).size() != config.seeds.size()) {
+    study.fail("seeds", "seeds repeat");
+  }
+  study.reject_unknown();
+}
+
+void read_data(TableReader& root, DataConfig& data, const std::string& source) {
+  const toml::table* table = root.table("data");
+  if (!table) return;
+  TableReader reader(*table, "data", source);
+  data.dataset = reader.string("dataset", data.dataset, data::dataset_names());
+  data.validation = reader.integer("validation", 0, 0);
+  data.seed = static_cast<std::uint64_t>(reader.integer("seed", 0, 0));
+  if (data.dataset == "fashion-mnist") {
+    data.dir = reader.string("dir", data.dir);
+    data.train_subset = reader.integer("train_subset", 0, 0);
+    data.test_subset = reader.integer("test_subset", 0, 0);
+    data.standardize = reader.boolean("standardize", false);
+  } else {
+    data.train_size = reader.integer("train_size", data.train_size, 2);
+    data.test_size = reader.integer("test_size", data.test_size, 1);
+    data.features = reader.integer("features", data.features, 1, 1 << 20);
+    if (data.dataset == "gaussian-mixture") {
+      data.classes = reader.integer("classes", data.classes, 2, 1000);
+      data.separation = reader.param({"separation", ParamKind::real, data.separation, 0.0, 1e3, false, ""});
+    } else {
+      data.noise = reader.param({"noise", ParamKind::real, data.noise, 0.0, 1e3, false, ""});
+    }
+    data.standardize = reader.boolean("standardize", false);
+  }
+  if (data.validation >= (data.dataset == "fashion-mnist" ? (data.train_subset ? data.train_subset : 60000) : data.train_size)) {
+    reader.fail("validation", fmt::format("{} samples would leave nothing to train on", data.validation));
+  }
+  reader.reject_unknown(fmt::format(" for dataset '{}'", data.dataset));
+}
+
+void read_model(TableReader& root, ModelConfig& model, const DataConfig& data, const std::string& source) {
+  const toml::table* table = root.table("model");
+  if (!table) return;
+  TableReader reader(*table, "model", source);
+  model.kind = reader.string("kind", model.kind, models::names());
+  if (model.kind == "mlp") {
+    model.hidden = reader.integer_list("hidden", model.hidden, 1, true);
+    model.activation = reader.string("activation", model.activation, models::activations());
+  } else if (model.kind == "cnn" && data.dataset != "fashion-mnist") {
+    reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
+  }
+  if (model.kind != "mlp") model.hidden.clear();
+  reader.reject_unknown(fmt::format(" for model kind '{}'", model.kind));
+}
+
+void read_train(TableReader& root, TrainConfig& train, const std::string& source) {
+  const toml::table* table = root.table("train");
+  if (!table) return;
+  TableReader reader(*table, "train", source);
+  train.epochs = reader.integer("epochs", train.epochs, 1, 100000);
+  train.batch_size = reader.integer("batch_size", train.batch_size, 1, 1 << 24);
+  train.max_steps = reader.integer("max_steps", train.max_steps, 0);
+  train.log_every = reader.integer("log_every", train.log_every, 1);
+  train.threads = reader.integer("threads", train.threads, 1, 256);
+  reader.reject_unknown();
+}
+
+ParamValues read_params(TableReader& reader, const std::vector<ParamSpec>& specs) {
+  ParamValues values;
+  for (const auto& spec : specs) values[spec.name] = reader.param(spec);
+  return values;
+}
+
+void read_optimizers(TableReader& root, StudyConfig& config) {
+  const toml::node* node = root.take("optimizers");
+  if (!node) root.fail("optimizers", "missing: add at least one [[optimizers]] entry with a name");
+  const toml::array* array = node->as_array();
+  if (!array || array->empty()) root.fail("optimizers", "expected a non-empty list of [[optimizers]] tables");
+  std::set<std::string> labels;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string prefix = fmt::format("optimizers[{}]", i);
+    const toml::table* table = array->get(i)->as_table();
+    if (!table) root.fail(prefix, "expected a table with a name and hyperparameters");
+    TableReader reader(*table, prefix, config.source);
+    OptimizerEntry entry;
+    entry.name = reader.string("name", "", optim::optimizer_names());
+    if (entry.name.empty()) reader.fail("name", fmt::format("missing: one of {}", text::join(optim::optimizer_names(), ", ")));
+    entry.label = reader.string("label", entry.name);
+    entry.hyper = read_params(reader, optim::find_optimizer(entry.name)->params);
+    if (entry.name == "sgd" && entry.hyper["nesterov"] != 0.0 && (entry.hyper["momentum"] <= 0.0 || entry.hyper["dampening"] != 0.0)) {
+      reader.fail("nesterov", "Nesterov momentum needs momentum > 0 and dampening = 0");
+    }
+    reader.reject_unknown(fmt::format(" for optimizer '{}'", entry.name));
+    // Two entries of one optimizer (an lr sweep, say) get distinct labels by default.
+    if (labels.count(entry.label)) {
+      if (reader.has("label")) reader.fail("label", fmt::format("'{}' is used by an earlier entry", entry.label));
+      entry.label = fmt::format("{}#{}", entry.label, i);
+    }
+    labels.insert(entry.label);
+    config.optimizers.push_back(std::move(entry));
+  }
+}
+
+void read_schedule(TableReader& root, ScheduleConfig& schedule, const std::string& source) {
+  const toml::table* table = root.table("schedule");
+  static const toml::table no_keys;
+  TableReader reader(table ? *table : no_keys, "schedule", source);
+  schedule.kind = table ? reader.string("kind", "constant", schedule::schedule_names()) : "constant";
+  schedule.params = read_params(reader, schedule::find_schedule(schedule.kind)->params);
+  reader.reject_unknown(fmt::format(" for schedule kind '{}'", schedule.kind));
+}
+
+StudyConfig read_config(const toml::table& document, const std::string& source) {
+  StudyConfig config;
+  config.source = source;
+  TableReader root(document, "", source);
+  read_study(root, config);
+  read_data(root, config.data, source);
+  read_model(root, config.model, config.data, source);
+  read_train(root, config.train, source);
+  read_optimizers(root, config);
+  read_schedule(root, config.schedule, source);
+  root.reject_unknown();
+  return config;
+}
+
+}  // namespace
+
+StudyConfig parse_study_config(std::string_view toml_text, const std::string& source,
+                               std::span<const std::string> overrides) {
+  toml::table document;
+  try {
+    document = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& error) {
+    throw ConfigError(fmt::format("{}:{}:{}: TOML syntax error: {}", source, error.source().begin.line,
+                                  error.source().begin.column, error.description()));
+  }
+  for (const auto& argument : overrides) apply_override(document, parse_override(argument));
+  return read_config(document, source);
+}
+
+StudyConfig load_study_config(const std::filesystem::path& file, std::span<const std::string> overrides) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the study file", file.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_study_config(buffer.str(), file.string(), overrides);
+}
+
+nlohmann::json to_json(const StudyConfig& config) {
+  nlohmann::json optimizers = nlohmann::json::array();
+  for (const auto& entry : config.optimizers) {
+    optimizers.push_back({{"name", entry.name}, {"label", entry.label}, {"hyper", entry.hyper}});
+  }
+  const DataConfig& d = config.data;
+  nlohmann::json data = {{"dataset", d.dataset}, {"seed", d.seed}, {"validation", d.validation}, {"standardize", d.standardize}};
+  if (d.dataset == "fashion-mnist") {
+    data.update({{"dir", d.dir}, {"train_subset", d.train_subset}, {"test_subset", d.test_subset}});
+  } else {
+    data.update({{"train_size", d.train_size}, {"test_size", d.test_size}, {"features", d.features}});
+    if (d.dataset == "gaussian-mixture") {
+      data.update({{"classes", d.classes}, {"separation", d.separation}});
+    } else {
+      data["noise"] = d.noise;
+    }
+  }
+  return {
+      {"study", {{"name", config.name}, {"seeds", config.seeds}}},
+      {"data", data},
+      {"model", {{"kind", config.model.kind}, {"hidden", config.model.hidden}, {"activation", config.model.activation}}},
+      {"train",
+       {{"epochs", config.train.epochs},
+        {"batch_size", config.train.batch_size},
+        {"max_steps", config.train.max_steps},
+        {"log_every", config.train.log_every},
+        {"threads", config.train.threads}}},
+      {"optimizers", optimizers},
+      {"schedule", {{"kind", config.schedule.kind}, {"params", config.schedule.params}}},
+  };
+}
+
+nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed) {
+  nlohmann::json run = to_json(config);
+  run["optimizer"] = run["optimizers"].at(optimizer_index);
+  run.erase("optimizers");
+  run["seed"] = seed;
+  run["study"].erase("seeds");
+  return run;
+}
+
+std::string run_key(const nlohmann::json& run_config) {
+  nlohmann::json identity = run_config;
+  identity["train"].erase("threads");
+  // FNV-1a over the canonical dump: nlohmann's objects are key-sorted, so the dump is stable.
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : identity.dump()) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+}  // namespace descent::study
