@@ -159,6 +159,10 @@ constexpr const char* kScript = R"js(
         axes: [{ label: 'step' }, { label: chart.metric }],
         legend: { live: true }
       }, aligned, holder);
+      // The quartile series only shape the band: keep them out of the legend.
+      holder.querySelectorAll('.u-legend .u-series').forEach(function (row, i) {
+        if (i > 0 && (i - 1) % 3 !== 0) row.style.display = 'none';
+      });
       drawn += 1;
     });
   }

@@ -17,9 +17,11 @@ ParamSpec final_factor() {
 // The decay part after warmup, as a function of progress p in [0, 1].
 double decay(const Schedule& s, std::int64_t step, double progress) {
   if (s.kind == "constant") return 1.0;
-  const double final_value = s.params.at("final");
-  if (s.kind == "linear") return 1.0 - (1.0 - final_value) * progress;
-  if (s.kind == "cosine") return final_value + (1.0 - final_value) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  if (s.kind == "linear") return 1.0 - (1.0 - s.params.at("final")) * progress;
+  if (s.kind == "cosine") {
+    const double final_value = s.params.at("final");
+    return final_value + (1.0 - final_value) * 0.5 * (1.0 + std::cos(M_PI * progress));
+  }
   if (s.kind == "step") {
     const auto every = static_cast<std::int64_t>(s.params.at("step_size"));
     return std::pow(s.params.at("gamma"), static_cast<double>(step / every));

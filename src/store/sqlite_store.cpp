@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS studies (
   updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a run id names one attempt forever
   study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
   run_key TEXT NOT NULL,
   label TEXT NOT NULL,

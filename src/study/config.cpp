@@ -131,12 +131,13 @@ public:
 
   // Any key present but never read is unknown: name it and suggest the nearest known one.
   void reject_unknown(const std::string& context = "") const {
-    const std::vector<std::string> candidates(known_.begin(), known_.end());
+    std::vector<std::string> candidates;
+    for (const auto& known : known_) candidates.push_back(key_path(known));
     for (const auto& [key, node] : table_) {
       const std::string name(key.str());
       if (known_.count(name)) continue;
       throw ConfigError(fmt::format("{}: unknown key '{}'{}{}", source_, key_path(name), context,
-                                    text::did_you_mean(name, candidates)));
+                                    text::did_you_mean(key_path(name), candidates)));
     }
   }
 

@@ -60,11 +60,12 @@ Override parse_override(const std::string& argument) {
 
 void apply_override(toml::table& root, const Override& override_value) {
   const auto& path = override_value.path;
-  std::string where;
+  std::string parent, where;
   toml::node* node = &root;
   for (std::size_t i = 0; i < path.size(); ++i) {
     const std::string& segment = path[i];
     const bool last = i + 1 == path.size();
+    parent = where;
     where += (where.empty() ? "" : ".") + segment;
     if (auto* table = node->as_table()) {
       if (last) {
@@ -74,7 +75,7 @@ void apply_override(toml::table& root, const Override& override_value) {
       if (!table->contains(segment)) table->insert(segment, toml::table{});
       node = table->get(segment);
     } else if (auto* array = node->as_array()) {
-      if (!is_index(segment)) throw ConfigError(fmt::format("override key '{}': '{}' is a list; expected an index", where, segment));
+      if (!is_index(segment)) throw ConfigError(fmt::format("override key '{}': '{}' is a list; expected an index", where, parent));
       const std::size_t index = std::stoul(segment);
       if (index >= array->size()) {
         throw ConfigError(fmt::format("override key '{}': index {} is out of range (the list has {} entries)", where,
@@ -88,7 +89,7 @@ void apply_override(toml::table& root, const Override& override_value) {
       }
       node = array->get(index);
     } else {
-      throw ConfigError(fmt::format("override key '{}': cannot set a key inside a value that is not a table", where));
+      throw ConfigError(fmt::format("override key '{}': '{}' is a value, not a table", where, parent));
     }
   }
 }

@@ -47,14 +47,16 @@ store::RunStatus status_of(train::RunEnd end) {
 }
 
 StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, const std::vector<PlannedRun>& runs) {
+  // Data faults must not leave anything behind: with no store yet, load the data before creating it.
+  std::optional<data::Splits> splits;
+  if (!std::filesystem::exists(options.store_path)) splits = load_splits(config.data);
   store::Store store(options.store_path);
-  const std::int64_t study_id = store.upsert_study(config.name, to_json(config).dump());
-  const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
+  const auto existing_study = store.find_study(config.name);
 
   StudyOutcome outcome;
   std::vector<const PlannedRun*> todo;
   for (const auto& run : runs) {
-    const auto existing = store.find_run(study_id, run.key);
+    const auto existing = existing_study ? store.find_run(existing_study->id, run.key) : std::nullopt;
     if (existing && (existing->status == store::RunStatus::finished || existing->status == store::RunStatus::diverged)) {
       ++outcome.skipped;
     } else {
@@ -65,9 +67,9 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     fmt::print(stderr, "study {}: {} of {} runs already in {}, skipping them\n", config.name, outcome.skipped,
                runs.size(), options.store_path.string());
   }
-
-  std::optional<data::Splits> splits;
-  if (!todo.empty()) splits = load_splits(config.data);
+  if (!todo.empty() && !splits) splits = load_splits(config.data);
+  const std::int64_t study_id = store.upsert_study(config.name, to_json(config).dump());
+  const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
   for (std::size_t k = 0; k < todo.size() && !outcome.interrupted; ++k) {
     const PlannedRun& planned = *todo[k];
     const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];

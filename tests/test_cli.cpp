@@ -1,0 +1,175 @@
+// The descent program end to end: exit codes, error messages, studies that skip finished runs,
+// and resuming after the process is killed mid-study.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "helpers.hpp"
+
+namespace descent::testing {
+namespace {
+
+std::string fashion_study(const std::filesystem::path& data_dir) {
+  return "[study]\nname = \"cli\"\nseeds = [0, 1]\n[data]\ndir = \"" + data_dir.string() +
+         "\"\nvalidation = 20\n[model]\nhidden = [16]\n[train]\nepochs = 1\nbatch_size = 32\n"
+         "[[optimizers]]\nname = \"sgd\"\nlr = 0.05\nmomentum = 0.9\n[[optimizers]]\nname = \"adam\"\n";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Runs one SQL query returning a single integer or text.
+std::string query(const std::filesystem::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  std::string answer;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(stmt, 0);
+    answer = text ? reinterpret_cast<const char*>(text) : "";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return answer;
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  TempDir dir;
+  EXPECT_EQ(run_descent({"--help"}, dir.path()).exit_code, 0);
+  EXPECT_EQ(run_descent({"study", "--help"}, dir.path()).exit_code, 0);
+  EXPECT_EQ(run_descent({}, dir.path()).exit_code, 2);
+  EXPECT_EQ(run_descent({"frobnicate"}, dir.path()).exit_code, 2);
+  EXPECT_EQ(run_descent({"list", "widgets"}, dir.path()).exit_code, 2);
+  EXPECT_EQ(run_descent({"study"}, dir.path()).exit_code, 2);
+  const auto missing = run_descent({"study", "nope.toml"}, dir.path());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(contains(missing.err, "nope.toml")) << missing.err;
+  EXPECT_EQ(run_descent({"study", "x.toml", "--threads", "0"}, dir.path()).exit_code, 2);
+}
+
+TEST(Cli, BadConfigsExitWithTwoAndNameTheKey) {
+  TempDir dir;
+  write_file(dir / "bad.toml", "[study]\nname = \"b\"\n[train]\nepohcs = 3\n[[optimizers]]\nname = \"sgd\"\n");
+  const auto result = run_descent({"study", "bad.toml"}, dir.path());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(contains(result.err, "bad.toml: unknown key 'train.epohcs' (did you mean 'train.epochs'?)")) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/descent.db"));
+
+  write_file(dir / "good.toml", fashion_study(dir / "data"));
+  const auto override_result = run_descent({"study", "good.toml", "optimizers[1].beta1=2"}, dir.path());
+  EXPECT_EQ(override_result.exit_code, 2);
+  EXPECT_TRUE(contains(override_result.err, "key 'optimizers[1].beta1': 2 is out of range")) << override_result.err;
+}
+
+TEST(Cli, MissingDataExitsWithOneAndWritesNothing) {
+  TempDir dir;
+  write_file(dir / "study.toml", fashion_study(dir / "no-such-dir"));
+  const auto result = run_descent({"study", "study.toml"}, dir.path());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, "no-such-dir: data directory not found")) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/descent.db"));
+
+  write_tiny_fashion_mnist(dir / "data", 100, 40);
+  std::filesystem::remove(dir / "data/t10k-labels-idx1-ubyte.gz");
+  write_file(dir / "study.toml", fashion_study(dir / "data"));
+  const auto partial = run_descent({"study", "study.toml"}, dir.path());
+  EXPECT_EQ(partial.exit_code, 1);
+  EXPECT_TRUE(contains(partial.err, "t10k-labels-idx1-ubyte: file not found")) << partial.err;
+}
+
+TEST(Cli, ListAndVersion) {
+  TempDir dir;
+  const auto optimizers = run_descent({"list", "optimizers"}, dir.path());
+  EXPECT_EQ(optimizers.exit_code, 0);
+  EXPECT_TRUE(contains(optimizers.out, "adam")) << optimizers.out;
+  EXPECT_TRUE(contains(optimizers.out, "beta2")) << optimizers.out;
+  for (const char* what : {"schedules", "models", "datasets"}) EXPECT_EQ(run_descent({"list", what}, dir.path()).exit_code, 0);
+  const auto version = run_descent({"version"}, dir.path());
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(contains(version.out, "descent 0.1.0")) << version.out;
+}
+
+TEST(Cli, StudyThenRerunSkipsFinishedRunsAndRewritesTheReport) {
+  TempDir dir;
+  write_tiny_fashion_mnist(dir / "data", 200, 60);
+  write_file(dir / "study.toml", fashion_study(dir / "data"));
+  const auto first = run_descent({"study", "study.toml"}, dir.path());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::filesystem::path html = dir / "runs/reports/cli/report.html";
+  EXPECT_EQ(first.out, "runs/reports/cli/report.html\n");
+  EXPECT_TRUE(std::filesystem::exists(html));
+  EXPECT_TRUE(std::filesystem::exists(dir / "runs/reports/cli/report.md"));
+  EXPECT_EQ(query(dir / "runs/descent.db", "SELECT count(*) FROM runs WHERE status = 'finished'"), "4");
+  const std::string run_ids = query(dir / "runs/descent.db", "SELECT group_concat(id) FROM runs");
+
+  std::filesystem::remove(html);
+  const auto second = run_descent({"study", "study.toml"}, dir.path());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(contains(second.err, "4 of 4 runs already in")) << second.err;
+  EXPECT_TRUE(contains(second.err, "ran 0 runs")) << second.err;
+  EXPECT_TRUE(std::filesystem::exists(html));
+  EXPECT_EQ(query(dir / "runs/descent.db", "SELECT group_concat(id) FROM runs"), run_ids);
+
+  // An override that changes the experiment makes new runs; one that only changes threads does not.
+  const auto threads = run_descent({"study", "study.toml", "--threads", "2"}, dir.path());
+  EXPECT_TRUE(contains(threads.err, "ran 0 runs")) << threads.err;
+
+  const auto report = run_descent({"report", "cli"}, dir.path());
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  const auto unknown = run_descent({"report", "clj"}, dir.path());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(contains(unknown.err, "no study named 'clj' (did you mean 'cli'?)")) << unknown.err;
+  EXPECT_EQ(run_descent({"report", "cli", "--store", "elsewhere.db"}, dir.path()).exit_code, 2);
+
+  const auto single = run_descent({"train", "study.toml", "--optimizer", "adam", "--seed", "9"}, dir.path());
+  EXPECT_EQ(single.exit_code, 0) << single.err;
+  EXPECT_EQ(query(dir / "runs/descent.db", "SELECT count(*) FROM runs WHERE seed = 9 AND label = 'adam'"), "1");
+  EXPECT_EQ(run_descent({"train", "study.toml", "--optimizer", "lion"}, dir.path()).exit_code, 2);
+  EXPECT_EQ(query(dir / "runs/descent.db", "PRAGMA integrity_check"), "ok");
+}
+
+TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
+  TempDir dir;
+  // Sized so that each run takes a fraction of a second to a few seconds.
+  write_file(dir / "slow.toml",
+             "[study]\nname = \"slow\"\nseeds = [0, 1, 2]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
+             "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 4\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.path().c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
+    execl(descent_binary(), descent_binary(), "study", "slow.toml", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto db = dir / "runs/descent.db";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::string finished = "0";
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(db)) finished = query(db, "SELECT count(*) FROM runs WHERE status = 'finished'");
+    if (finished != "" && finished != "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_EQ(finished, "1") << "the first run did not finish in time, or more than one finished before the kill";
+  const std::string finished_id = query(db, "SELECT id FROM runs WHERE status = 'finished'");
+  const std::string finished_at = query(db, "SELECT finished_at FROM runs WHERE status = 'finished'");
+  EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'running'"), "1");
+
+  const auto resumed = run_descent({"study", "slow.toml"}, dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_TRUE(contains(resumed.err, "1 of 3 runs already in")) << resumed.err;
+  EXPECT_TRUE(contains(resumed.err, "ran 2 runs")) << resumed.err;
+  EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "3");
+  EXPECT_EQ(query(db, "SELECT finished_at FROM runs WHERE id = " + finished_id), finished_at);
+  EXPECT_EQ(query(db, "SELECT count(*) FROM metrics WHERE run_id NOT IN (SELECT id FROM runs)"), "0");
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace descent::testing

@@ -1,0 +1,176 @@
+// Study files: every validation error names its key; overrides; the resolved config.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "descent/core/error.hpp"
+#include "descent/study/config.hpp"
+#include "descent/study/overrides.hpp"
+
+namespace descent::study {
+namespace {
+
+const std::string kValid = R"toml(
+[study]
+name = "t"
+seeds = [0, 1]
+
+[data]
+dataset = "gaussian-mixture"
+classes = 3
+
+[model]
+kind = "mlp"
+hidden = [8]
+
+[train]
+epochs = 2
+batch_size = 16
+
+[[optimizers]]
+name = "sgd"
+lr = 0.1
+momentum = 0.9
+
+[[optimizers]]
+name = "adam"
+
+[schedule]
+kind = "cosine"
+warmup_steps = 5
+)toml";
+
+// Replaces the first occurrence of `from` in the valid config.
+std::string with(const std::string& from, const std::string& to) {
+  std::string text = kValid;
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+std::string error_of(const std::string& text, std::vector<std::string> overrides = {}) {
+  try {
+    parse_study_config(text, "study.toml", overrides);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(Config, ValidFileResolvesDefaults) {
+  const StudyConfig config = parse_study_config(kValid, "study.toml");
+  EXPECT_EQ(config.name, "t");
+  EXPECT_EQ(config.seeds, (std::vector<std::uint64_t>{0, 1}));
+  EXPECT_EQ(config.data.classes, 3);
+  ASSERT_EQ(config.optimizers.size(), 2u);
+  EXPECT_DOUBLE_EQ(config.optimizers[0].hyper.at("momentum"), 0.9);
+  EXPECT_DOUBLE_EQ(config.optimizers[0].hyper.at("dampening"), 0.0);
+  EXPECT_DOUBLE_EQ(config.optimizers[1].hyper.at("lr"), 1e-3);
+  EXPECT_DOUBLE_EQ(config.optimizers[1].hyper.at("beta2"), 0.999);
+  EXPECT_EQ(config.schedule.kind, "cosine");
+  EXPECT_DOUBLE_EQ(config.schedule.params.at("warmup_steps"), 5);
+  EXPECT_DOUBLE_EQ(config.schedule.params.at("final"), 0.0);
+}
+
+struct BadCase {
+  std::string from, to, expected;
+};
+
+TEST(Config, EveryErrorNamesItsKey) {
+  const std::vector<BadCase> cases = {
+      {"epochs = 2", "epoch = 2", "unknown key 'train.epoch' (did you mean 'train.epochs'?)"},
+      {"epochs = 2", "epochs = \"two\"", "key 'train.epochs': expected an integer, got a string"},
+      {"epochs = 2", "epochs = 0", "key 'train.epochs': 0 is out of range"},
+      {"batch_size = 16", "batch_size = -3", "key 'train.batch_size': -3 is out of range"},
+      {"lr = 0.1", "lr = -0.1", "key 'optimizers[0].lr': -0.1 is out of range: must be (0, 1000]"},
+      {"lr = 0.1", "lr = \"fast\"", "key 'optimizers[0].lr': expected a number, got a string"},
+      {"momentum = 0.9", "momentum = 1.5", "key 'optimizers[0].momentum': 1.5 is out of range: must be [0, 1]"},
+      {"momentum = 0.9", "momentun = 0.9", "unknown key 'optimizers[0].momentun' for optimizer 'sgd' (did you mean 'optimizers[0].momentum'?)"},
+      {"name = \"adam\"", "name = \"adma\"", "key 'optimizers[1].name': 'adma' is not one of"},
+      {"name = \"adam\"", "name = \"adam\"\nbeta1 = true", "key 'optimizers[1].beta1': expected a number, got a boolean"},
+      {"kind = \"mlp\"", "kind = \"resnet\"", "key 'model.kind': 'resnet' is not one of mlp, cnn, linear"},
+      {"kind = \"mlp\"", "kind = \"cnn\"", "key 'model.kind': the cnn needs image data"},
+      {"hidden = [8]", "hidden = [8, 0]", "key 'model.hidden': entry 1 is 0; must be >= 1"},
+      {"hidden = [8]", "hidden = 8", "key 'model.hidden': expected a list of integers, got an integer"},
+      {"classes = 3", "classes = 1", "key 'data.classes': 1 is out of range"},
+      {"classes = 3", "dir = \"/x\"", "unknown key 'data.dir' for dataset 'gaussian-mixture'"},
+      {"dataset = \"gaussian-mixture\"", "dataset = \"mnist\"", "key 'data.dataset': 'mnist' is not one of"},
+      {"seeds = [0, 1]", "seeds = [0, 0]", "key 'study.seeds': seeds repeat"},
+      {"seeds = [0, 1]", "seeds = [-1]", "key 'study.seeds': entry 0 is -1"},
+      {"name = \"t\"", "name = \"\"", "key 'study.name': missing or empty"},
+      {"kind = \"cosine\"", "kind = \"cosin\"", "key 'schedule.kind': 'cosin' is not one of constant, linear, cosine, step (did you mean 'cosine'?)"},
+      {"warmup_steps = 5", "warmup_steps = 2.5", "key 'schedule.warmup_steps': expected an integer, got a number"},
+      {"warmup_steps = 5", "gamma = 0.5", "unknown key 'schedule.gamma' for schedule kind 'cosine'"},
+      {"[train]", "[trian]", "unknown key 'trian' (did you mean 'train'?)"},
+      {"name = \"sgd\"", "name = \"sgd\"\nnesterov = true\ndampening = 0.5", "key 'optimizers[0].nesterov': Nesterov momentum needs"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = error_of(with(c.from, c.to));
+    EXPECT_NE(message.find(c.expected), std::string::npos) << "case " << c.to << "\n got: " << message;
+    EXPECT_EQ(message.rfind("study.toml", 0), 0u) << "message must start with the file: " << message;
+  }
+}
+
+TEST(Config, MissingSectionsAndSyntaxErrors) {
+  EXPECT_NE(error_of("[train]\nepochs = 1\n").find("key 'study': missing"), std::string::npos);
+  EXPECT_NE(error_of("[study]\nname = \"x\"\n").find("key 'optimizers': missing"), std::string::npos);
+  EXPECT_NE(error_of("[study]\nname = \"x\"\noptimizers = []\n").find("unknown key 'study.optimizers'"), std::string::npos);
+  EXPECT_NE(error_of("[study\nname=1").find("study.toml:1:"), std::string::npos);
+  EXPECT_NE(error_of("[study]\nname = \"x\"\n[[optimizers]]\nlr = 0.1\n").find("key 'optimizers[0].name': missing"),
+            std::string::npos);
+}
+
+TEST(Config, DuplicateOptimizersGetDistinctLabels) {
+  const std::string text = with("name = \"adam\"", "name = \"sgd\"");
+  const StudyConfig config = parse_study_config(text, "study.toml");
+  EXPECT_EQ(config.optimizers[0].label, "sgd");
+  EXPECT_EQ(config.optimizers[1].label, "sgd#1");
+  EXPECT_NE(error_of(with("name = \"adam\"", "name = \"adam\"\nlabel = \"sgd\"")).find("'sgd' is used by an earlier entry"),
+            std::string::npos);
+}
+
+TEST(Overrides, ParseAndApply) {
+  const Override parsed = parse_override("optimizers[1].lr=0.5");
+  EXPECT_EQ(parsed.path, (std::vector<std::string>{"optimizers", "1", "lr"}));
+  EXPECT_EQ(parsed.raw_value, "0.5");
+
+  const StudyConfig config = parse_study_config(
+      kValid, "study.toml",
+      std::vector<std::string>{"train.epochs=5", "optimizers.0.lr=0.25", "optimizers[1].beta1=0.8", "study.name=renamed",
+                               "study.seeds=[3, 4, 5]", "model.hidden=[4, 4]", "data.separation=1", "train.max_steps=7"});
+  EXPECT_EQ(config.train.epochs, 5);
+  EXPECT_DOUBLE_EQ(config.optimizers[0].hyper.at("lr"), 0.25);
+  EXPECT_DOUBLE_EQ(config.optimizers[1].hyper.at("beta1"), 0.8);
+  EXPECT_EQ(config.name, "renamed");
+  EXPECT_EQ(config.seeds, (std::vector<std::uint64_t>{3, 4, 5}));
+  EXPECT_EQ(config.model.hidden, (std::vector<std::int64_t>{4, 4}));
+  EXPECT_DOUBLE_EQ(config.data.separation, 1.0);
+  EXPECT_EQ(config.train.max_steps, 7);
+}
+
+TEST(Overrides, BadOverridesNameTheArgumentOrKey) {
+  EXPECT_NE(error_of(kValid, {"train.epochs"}).find("override 'train.epochs': expected key.path=value"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"=3"}).find("expected key.path=value"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"optimizers[5].lr=1"}).find("index 5 is out of range (the list has 2 entries)"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"train.epochs.x=1"}).find("override key 'train.epochs.x': 'train.epochs' is a value, not a table"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"train.epoch=3"}).find("unknown key 'train.epoch' (did you mean 'train.epochs'?)"), std::string::npos);
+  EXPECT_NE(error_of(kValid, {"train.epochs=three"}).find("key 'train.epochs': expected an integer, got a string"), std::string::npos);
+}
+
+TEST(Config, RunConfigAndKey) {
+  const StudyConfig config = parse_study_config(kValid, "study.toml");
+  const nlohmann::json run = run_config_json(config, 1, 7);
+  EXPECT_EQ(run.at("optimizer").at("name"), "adam");
+  EXPECT_EQ(run.at("seed"), 7);
+  EXPECT_FALSE(run.contains("optimizers"));
+  nlohmann::json more_threads = run;
+  more_threads["train"]["threads"] = 2;
+  EXPECT_EQ(run_key(run), run_key(more_threads));  // threads change speed, not the run
+  nlohmann::json other_seed = run;
+  other_seed["seed"] = 8;
+  EXPECT_NE(run_key(run), run_key(other_seed));
+  EXPECT_EQ(run_key(run).size(), 16u);
+}
+
+}  // namespace
+}  // namespace descent::study

@@ -1,0 +1,82 @@
+// The SQLite run store: schema, run lifecycle, resume semantics, integrity.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "descent/core/error.hpp"
+#include "descent/store/store.hpp"
+#include "helpers.hpp"
+
+namespace descent::store {
+namespace {
+
+const Provenance kProvenance{"host", "rev", "0.1.0"};
+
+TEST(Store, RunLifecycleAndReadBack) {
+  testing::TempDir dir;
+  Store store(dir / "nested/runs.db");
+  const auto study = store.upsert_study("s", R"({"a":1})");
+  EXPECT_EQ(store.upsert_study("s", R"({"a":2})"), study);
+  EXPECT_EQ(store.find_study("s")->config_json, R"({"a":2})");
+
+  const auto run = store.begin_run(study, "key1", "adam", 3, "{}", kProvenance);
+  EXPECT_EQ(store.find_run(study, "key1")->status, RunStatus::running);
+  store.finish_run(run, RunStatus::finished, std::nullopt, {{1, "loss", 0.5}, {2, "loss", 0.25}, {2, "lr", 0.1}},
+                   {{"final_test_accuracy", 0.9}});
+  const auto record = store.find_run(study, "key1");
+  EXPECT_EQ(record->status, RunStatus::finished);
+  EXPECT_EQ(record->seed, 3u);
+  EXPECT_EQ(record->label, "adam");
+  EXPECT_EQ(record->host, "host");
+  EXPECT_FALSE(record->finished_at.empty());
+  const auto metrics = store.metrics(run);
+  ASSERT_EQ(metrics.size(), 3u);
+  EXPECT_EQ(metrics[0].name, "loss");
+  EXPECT_DOUBLE_EQ(metrics[1].value, 0.25);
+  EXPECT_DOUBLE_EQ(store.summary(run).at("final_test_accuracy"), 0.9);
+  EXPECT_EQ(store.integrity_check(), "ok");
+}
+
+TEST(Store, RestartingAnUnfinishedRunReplacesItAndItsData) {
+  testing::TempDir dir;
+  Store store(dir / "runs.db");
+  const auto study = store.upsert_study("s", "{}");
+  const auto first = store.begin_run(study, "k", "sgd", 0, "{}", kProvenance);
+  const auto second = store.begin_run(study, "k", "sgd", 0, "{}", kProvenance);
+  EXPECT_NE(first, second);
+  EXPECT_EQ(store.runs(study).size(), 1u);
+  store.finish_run(second, RunStatus::diverged, 17, {{5, "train_loss", 3.0}}, {});
+  EXPECT_EQ(*store.find_run(study, "k")->diverged_step, 17);
+}
+
+TEST(Store, PersistsAcrossReopenInWalMode) {
+  testing::TempDir dir;
+  {
+    Store store(dir / "runs.db");
+    const auto study = store.upsert_study("s", "{}");
+    store.finish_run(store.begin_run(study, "k", "sgd", 0, "{}", kProvenance), RunStatus::finished, std::nullopt, {}, {});
+  }
+  Store reopened(dir / "runs.db");
+  EXPECT_EQ(reopened.runs(reopened.find_study("s")->id).size(), 1u);
+  sqlite3* db = nullptr;
+  sqlite3_open((dir / "runs.db").c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(Store, NotADatabaseIsAClearError) {
+  testing::TempDir dir;
+  testing::write_file(dir / "junk.db", std::string(4096, 'x'));
+  try {
+    Store store(dir / "junk.db");
+    FAIL();
+  } catch (const StoreError& error) {
+    EXPECT_NE(std::string(error.what()).find("junk.db"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace descent::store

@@ -1,0 +1,119 @@
+// The training loop: determinism, divergence, every catalog optimizer, models.
+#include <gtest/gtest.h>
+
+#include "descent/models/models.hpp"
+#include "descent/optim/catalog.hpp"
+#include "descent/study/study_runner.hpp"
+#include "descent/train/trainer.hpp"
+
+namespace descent::train {
+namespace {
+
+study::StudyConfig small_study(const std::string& optimizer = "sgd", double lr = 0.1) {
+  const std::string text = R"toml(
+[study]
+name = "unit"
+[data]
+dataset = "gaussian-mixture"
+train_size = 600
+test_size = 200
+features = 10
+classes = 3
+validation = 100
+[model]
+hidden = [16]
+[train]
+epochs = 2
+batch_size = 32
+log_every = 5
+[[optimizers]]
+name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
+  return study::parse_study_config(text, "unit.toml");
+}
+
+TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
+  return {config.model, config.train, config.optimizers[0], config.schedule, seed};
+}
+
+TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
+  const auto config = small_study("adam", 0.01);
+  const data::Splits splits = study::load_splits(config.data);
+  const RunResult a = train(run_of(config, 3), splits), b = train(run_of(config, 3), splits);
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    if (a.metrics[i].name == "step_time_ms") continue;  // wall time, not a result
+    EXPECT_EQ(a.metrics[i].name, b.metrics[i].name);
+    EXPECT_EQ(a.metrics[i].value, b.metrics[i].value) << a.metrics[i].name << " at step " << a.metrics[i].step;
+  }
+  const RunResult other = train(run_of(config, 4), splits);
+  EXPECT_NE(a.summary.at("final_test_loss"), other.summary.at("final_test_loss"));
+}
+
+TEST(Trainer, LearnsAndRecordsMetrics) {
+  const auto config = small_study();
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(result.end, RunEnd::finished);
+  EXPECT_EQ(result.steps, 2 * 16);  // 500 training samples after validation, batch 32
+  EXPECT_GT(result.summary.at("final_test_accuracy"), 0.8);
+  EXPECT_TRUE(result.summary.count("final_val_accuracy"));
+  int train_loss_rows = 0;
+  for (const auto& row : result.metrics) train_loss_rows += row.name == "train_loss";
+  EXPECT_EQ(train_loss_rows, 32 / 5 + 1);  // every 5 steps and at the last step
+}
+
+TEST(Trainer, NonFiniteLossMarksTheRunDiverged) {
+  auto config = small_study("sgd", 900.0);
+  config.train.epochs = 20;
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(result.end, RunEnd::diverged);
+  ASSERT_TRUE(result.diverged_step.has_value());
+  EXPECT_LT(*result.diverged_step, 20 * 16);
+  for (const auto& row : result.metrics) EXPECT_TRUE(std::isfinite(row.value)) << row.name;
+}
+
+TEST(Trainer, CallbacksCanStopTheRun) {
+  struct StopAtFive : Callback {
+    bool on_step_end(const StepEvent& event) override { return event.step < 5; }
+  } stopper;
+  const auto config = small_study();
+  Callback* callbacks[] = {&stopper};
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data), callbacks);
+  EXPECT_EQ(result.end, RunEnd::stopped);
+  EXPECT_EQ(result.steps, 5);
+}
+
+TEST(Trainer, EveryCatalogOptimizerReducesTheLoss) {
+  for (const auto& info : optim::catalog()) {
+    auto config = small_study(info.name, info.name == "sgd" ? 0.1 : 0.01);
+    const RunResult result = train(run_of(config, 1), study::load_splits(config.data));
+    EXPECT_EQ(result.end, RunEnd::finished) << info.name;
+    EXPECT_LT(result.summary.at("final_test_loss"), std::log(3.0) * 0.5) << info.name;
+  }
+}
+
+TEST(Trainer, MaxStepsCapsTheRun) {
+  auto config = small_study();
+  config.train.max_steps = 7;
+  EXPECT_EQ(planned_steps(config.train, 500), 7);
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(result.steps, 7);
+  EXPECT_EQ(result.end, RunEnd::finished);
+}
+
+TEST(Models, NamedParametersAndShapes) {
+  torch::manual_seed(0);
+  const auto mlp = models::make_model({"mlp", {256}, "relu"}, {1, 28, 28}, 10);
+  const auto names = mlp->named_parameters().keys();
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
+  EXPECT_EQ(mlp->forward(torch::zeros({3, 1, 28, 28})).sizes(), (std::vector<std::int64_t>{3, 10}));
+
+  const auto cnn = models::make_model({"cnn", {}, "relu"}, {1, 28, 28}, 10);
+  EXPECT_EQ(cnn->named_parameters()["fc.weight"].sizes(), (std::vector<std::int64_t>{10, 512}));
+  EXPECT_EQ(cnn->forward(torch::zeros({2, 1, 28, 28})).sizes(), (std::vector<std::int64_t>{2, 10}));
+
+  const auto linear = models::make_model({"linear", {}, "relu"}, {5}, 1);
+  EXPECT_EQ(linear->named_parameters().size(), 2u);
+}
+
+}  // namespace
+}  // namespace descent::train
