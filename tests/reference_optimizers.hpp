@@ -1,0 +1,195 @@
+// Plain scalar reference loops, one per optimizer, written like the papers' equations (and
+// torch's code where the optimizer comes from torch.optim). The fused chains must match them.
+// Per-step constants are computed in double and rounded to T once, as the fused path does.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "descent/core/param_spec.hpp"
+
+namespace descent::testing {
+
+template <class T>
+struct ReferenceState {
+  std::vector<std::vector<T>> slot;  // per-element state, in the fused chain's slot order
+  double scalar = 0.0;               // AdaGrad-Norm's b^2
+};
+
+template <class T>
+T sign(T x) {
+  return static_cast<T>(x > 0) - static_cast<T>(x < 0);
+}
+
+// One step of optimizer `name` at 1-based step t with rate lr: updates p and state in place.
+template <class T>
+void reference_step(const std::string& name, const ParamValues& h, long t, double lr, std::vector<T>& p,
+                    const std::vector<T>& g, ReferenceState<T>& st, std::optional<double> loss = std::nullopt) {
+  const std::size_t n = p.size();
+  auto c = [](double x) { return static_cast<T>(x); };
+  auto hv = [&](const char* key) { return h.at(key); };
+  auto ensure = [&](int slots, double init = 0.0) {
+    if (st.slot.empty()) st.slot.assign(static_cast<std::size_t>(slots), std::vector<T>(n, c(init)));
+  };
+  const T minus_lr = c(-lr);
+
+  if (name == "sgd") {
+    const T wd = c(hv("weight_decay")), mu = c(hv("momentum")), keep = c(1.0 - hv("dampening"));
+    const bool nesterov = hv("nesterov") != 0.0;
+    ensure(hv("momentum") != 0.0 ? 1 : 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      T d = g[i] + wd * p[i];
+      if (hv("momentum") != 0.0) {
+        T& b = st.slot[0][i];
+        b = t == 1 ? d : mu * b + keep * d;
+        d = nesterov ? d + mu * b : b;
+      }
+      p[i] = p[i] + minus_lr * d;
+    }
+  } else if (name == "adagrad") {
+    ensure(1, hv("initial_accumulator_value"));
+    const T wd = c(hv("weight_decay")), eps = c(hv("eps"));
+    const T decay = c(1.0 / (1.0 + static_cast<double>(t - 1) * hv("lr_decay")));
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      T& s = st.slot[0][i];
+      s = s + gi * gi;
+      p[i] = p[i] + minus_lr * (decay * (gi / (std::sqrt(s) + eps)));
+    }
+  } else if (name == "adagrad_norm") {
+    if (t == 1) st.scalar = hv("b0") * hv("b0");
+    double squared = 0.0;
+    for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+    st.scalar += squared;  // b_k^2 = b_{k-1}^2 + ||g_k||^2
+    const T inverse_b = c(1.0 / std::sqrt(st.scalar));
+    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * (inverse_b * g[i]);
+  } else if (name == "adadelta") {
+    ensure(2);
+    const T rho = c(hv("rho")), one_minus_rho = c(1.0 - hv("rho")), eps = c(hv("eps")), wd = c(hv("weight_decay"));
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      T &v = st.slot[0][i], &a = st.slot[1][i];
+      v = rho * v + one_minus_rho * gi * gi;
+      const T delta = std::sqrt(a + eps) / std::sqrt(v + eps) * gi;
+      a = rho * a + one_minus_rho * delta * delta;
+      p[i] = p[i] + minus_lr * delta;
+    }
+  } else if (name == "rmsprop") {
+    const bool centered = hv("centered") != 0.0, momentum = hv("momentum") > 0.0;
+    ensure(1 + centered + momentum);
+    const T alpha = c(hv("alpha")), one_minus_alpha = c(1.0 - hv("alpha")), eps = c(hv("eps"));
+    const T wd = c(hv("weight_decay")), mu = c(hv("momentum"));
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      T& v = st.slot[0][i];
+      v = alpha * v + one_minus_alpha * gi * gi;
+      T avg = std::sqrt(v) + eps;
+      if (centered) {
+        T& mean = st.slot[1][i];
+        mean = alpha * mean + one_minus_alpha * gi;
+        avg = std::sqrt(v - mean * mean) + eps;
+      }
+      T step = gi / avg;
+      if (momentum) {
+        T& b = st.slot[centered ? 2 : 1][i];
+        b = mu * b + step;
+        step = b;
+      }
+      p[i] = p[i] + minus_lr * step;
+    }
+  } else if (name == "adam" || name == "adamw" || name == "amsgrad") {
+    const bool ams = name == "amsgrad" || hv("amsgrad") != 0.0;
+    ensure(ams ? 3 : 2);
+    const double bc1 = 1.0 - std::pow(hv("beta1"), static_cast<double>(t));
+    const double bc2 = 1.0 - std::pow(hv("beta2"), static_cast<double>(t));
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T eps = c(hv("eps")), wd = c(hv("weight_decay")), inverse_bc1 = c(1.0 / bc1), inverse_sqrt_bc2 = c(1.0 / std::sqrt(bc2));
+    const bool decoupled = name == "adamw";
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = decoupled ? g[i] : g[i] + wd * p[i];
+      T &m = st.slot[0][i], &v = st.slot[1][i];
+      m = b1 * m + one_minus_b1 * gi;
+      v = b2 * v + one_minus_b2 * gi * gi;
+      T second = v;
+      if (ams) second = st.slot[2][i] = std::max(st.slot[2][i], v);
+      T direction = inverse_bc1 * m / (std::sqrt(second) * inverse_sqrt_bc2 + eps);
+      if (decoupled) direction = direction + wd * p[i];
+      p[i] = p[i] + minus_lr * direction;
+    }
+  } else if (name == "diffgrad") {
+    const bool published = hv("published") != 0.0;
+    ensure(published ? 2 : 3);
+    const double scale = std::sqrt(1.0 - std::pow(hv("beta2"), static_cast<double>(t))) /
+                         (1.0 - std::pow(hv("beta1"), static_cast<double>(t)));
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T eps = c(hv("eps")), wd = c(hv("weight_decay"));
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = g[i] + wd * p[i];
+      T &m = st.slot[0][i], &v = st.slot[1][i];
+      m = b1 * m + one_minus_b1 * gi;
+      v = b2 * v + one_minus_b2 * gi * gi;
+      T xi = T(0.5);
+      if (!published) {
+        xi = T(1) / (T(1) + std::exp(-std::abs(st.slot[2][i] - gi)));  // sigmoid(|g_prev - g|)
+        st.slot[2][i] = gi;
+      }
+      p[i] = p[i] + minus_lr * (c(scale) * (xi * m / (std::sqrt(v) + eps)));
+    }
+  } else if (name == "exadam") {
+    ensure(2);
+    const double td = static_cast<double>(t);
+    const double b1_t = std::pow(hv("beta1"), td), b2_t = std::pow(hv("beta2"), td);
+    const T growth = c(hv("growing_step") != 0.0 ? std::log(std::sqrt(2.0) * std::sqrt(td + 1.0)) : 1.0);
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T eps = c(hv("eps")), wd = c(hv("weight_decay"));
+    for (std::size_t i = 0; i < n; ++i) {
+      T &m = st.slot[0][i], &v = st.slot[1][i];
+      m = b1 * m + one_minus_b1 * g[i];
+      v = b2 * v + one_minus_b2 * g[i] * g[i];
+      const T d1 = T(1) + v / (v + eps) * c(b2_t);
+      const T d2 = T(1) + m * m / (m * m + eps) * c(b1_t);
+      const T m_tilde = m * c(1.0 / (1.0 - b1_t)) * d1;
+      const T v_tilde = v * c(1.0 / (1.0 - b2_t)) * d2;
+      const T g_tilde = g[i] * c(1.0 / (1.0 - b1_t)) * d1;
+      p[i] = p[i] + minus_lr * (growth * ((m_tilde + g_tilde) / (std::sqrt(v_tilde) + eps)) + wd * p[i]);
+    }
+  } else if (name == "lion" || name == "lion_l2") {
+    ensure(1);
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T wd = c(hv("weight_decay"));
+    std::vector<T> interpolated(n);
+    double squared = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      interpolated[i] = b1 * st.slot[0][i] + one_minus_b1 * g[i];
+      const double exact = hv("beta1") * static_cast<double>(st.slot[0][i]) + (1.0 - hv("beta1")) * static_cast<double>(g[i]);
+      squared += exact * exact;
+    }
+    const T inverse_norm = c(squared > 0.0 ? 1.0 / std::sqrt(squared) : 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const T direction = name == "lion" ? sign(interpolated[i]) : interpolated[i] * inverse_norm;
+      p[i] = p[i] + minus_lr * (direction + wd * p[i]);
+      st.slot[0][i] = b2 * st.slot[0][i] + one_minus_b2 * g[i];
+    }
+  } else if (name == "normalized_gd" || name == "loss_normalized_gd") {
+    double scale = 0.0;
+    if (name == "normalized_gd") {
+      double squared = 0.0;
+      for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+      scale = squared > 0.0 ? 1.0 / std::sqrt(squared) : 0.0;
+    } else {
+      scale = 1.0 / loss.value();
+    }
+    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * (c(scale) * g[i]);
+  } else if (name == "sign_sgd") {
+    const T wd = c(hv("weight_decay"));
+    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * sign(g[i] + wd * p[i]);
+  } else {
+    throw std::invalid_argument("no reference loop for " + name);
+  }
+}
+
+}  // namespace descent::testing
