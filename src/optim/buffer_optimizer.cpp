@@ -18,6 +18,11 @@ BufferOptimizer<T>::BufferOptimizer(const std::string& name, const ParamValues& 
     for (int k = 0; k < rule_->slots(); ++k) slots.emplace_back(parameter.size(), rule_->initial_value(k));
     state_.push_back(std::move(slots));
   }
+  for (auto& slots : state_) {
+    std::vector<T*> pointers;
+    for (auto& slot : slots) pointers.push_back(slot.data());
+    slot_pointers_.push_back(std::move(pointers));
+  }
 }
 
 template <class T>
@@ -31,7 +36,7 @@ void BufferOptimizer<T>::step(const std::vector<std::span<const T>>& gradients, 
       throw std::invalid_argument(fmt::format("step: gradient {} has {} values, its parameter {}", i, gradients[i].size(),
                                               parameters_[i].size()));
     }
-    buffers.push_back({parameters_[i].data(), gradients[i].data(), parameters_[i].size(), &state_[i]});
+    buffers.push_back({parameters_[i].data(), gradients[i].data(), parameters_[i].size(), slot_pointers_[i].data()});
   }
   ++step_;
   rule_->step(buffers, {step_, learning_rate_, loss}, options_);

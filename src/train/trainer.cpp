@@ -72,12 +72,6 @@ Evaluation evaluate(models::Model& model, const TensorView& data) {
   return result;
 }
 
-std::vector<torch::Tensor> parameter_list(models::Model& model) {
-  std::vector<torch::Tensor> parameters;
-  for (const auto& item : model.named_parameters()) parameters.push_back(item.value());
-  return parameters;
-}
-
 std::int64_t count_parameters(models::Model& model) {
   std::int64_t count = 0;
   for (const auto& p : model.parameters()) count += p.numel();
@@ -119,7 +113,9 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
   const bool classification = splits.train.task == data::Task::classification;
   const std::int64_t outputs = classification ? splits.train.num_classes : 1;
   auto model = models::make_model(run.model, splits.train.sample_shape, outputs);
-  auto optimizer = optim::make_optimizer(run.optimizer.name, run.optimizer.hyper, parameter_list(*model));
+  optim::FusedOptions fused;
+  fused.threads = static_cast<int>(run.train.threads);
+  auto optimizer = optim::make_optimizer(run.optimizer.name, run.optimizer.hyper, model->named_parameters(), fused);
 
   const TensorView train_data = as_tensors(splits.train);
   const TensorView test_data = as_tensors(splits.test);
@@ -129,7 +125,7 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
   data::BatchLoader loader(splits.train.size(), run.train.batch_size, run.seed);
   const std::int64_t total_steps = planned_steps(run.train, splits.train.size());
   const schedule::Schedule schedule{run.schedule.kind, run.schedule.params, total_steps};
-  const double base_lr = run.optimizer.hyper.at("lr");
+  const double base_lr = run.optimizer.hyper.at("lr");  // for the recorded lr; groups scale their own
 
   RunInfo info{run.optimizer.label, run.seed, total_steps, loader.batches_per_epoch(), run.train.epochs,
                count_parameters(*model)};
@@ -149,8 +145,9 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
       const auto indices = loader.batch(b);
       const torch::Tensor index = torch::from_blob(const_cast<std::int64_t*>(indices.data()),
                                                    {static_cast<std::int64_t>(indices.size())}, torch::kInt64);
-      const double lr = base_lr * schedule.factor(step);
-      optimizer->set_learning_rate(lr);
+      const double factor = schedule.factor(step);
+      const double lr = base_lr * factor;
+      optimizer->set_learning_rate_factor(factor);
       optimizer->zero_grad();
       const torch::Tensor loss = loss_of(model->forward(train_data.features.index_select(0, index)),
                                          train_data.targets.index_select(0, index), classification);
@@ -161,7 +158,7 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
         break;
       }
       loss.backward();
-      optimizer->step();
+      optimizer->step(loss_value);
       ++step;
       window_loss += loss_value;
       window_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();

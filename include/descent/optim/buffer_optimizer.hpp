@@ -31,7 +31,8 @@ public:
 private:
   std::unique_ptr<Rule<T>> rule_;
   std::vector<std::span<T>> parameters_;
-  std::vector<std::vector<std::vector<T>>> state_;
+  std::vector<std::vector<std::vector<T>>> state_;  // parameter x slot x element
+  std::vector<std::vector<T*>> slot_pointers_;      // parameter x slot
   FusedOptions options_;
   double learning_rate_ = 0.0;
   std::int64_t step_ = 0;

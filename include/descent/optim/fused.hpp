@@ -16,13 +16,14 @@
 
 namespace descent::optim {
 
-// One parameter buffer with its gradient and its state (one vector per state slot).
+// One parameter buffer with its gradient and its state: `slots[k]` points at `size` values of
+// state slot k, initialized by the owner to the rule's initial_value(k).
 template <class T>
 struct ParamBuffer {
   T* param = nullptr;
   const T* grad = nullptr;
   std::size_t size = 0;
-  std::vector<std::vector<T>>* state = nullptr;  // slots x size, zero-initialized by the owner
+  T* const* slots = nullptr;
 };
 
 struct FusedOptions {
@@ -58,7 +59,7 @@ using SlotPointers = std::array<typename Chain::value_type*, static_cast<std::si
 template <class Chain>
 SlotPointers<Chain> slot_pointers(const ParamBuffer<typename Chain::value_type>& buffer) {
   SlotPointers<Chain> pointers{};
-  for (int k = 0; k < Chain::slots; ++k) pointers[k] = (*buffer.state)[k].data();
+  for (int k = 0; k < Chain::slots; ++k) pointers[k] = buffer.slots[k];
   return pointers;
 }
 

@@ -1,29 +1,72 @@
-// Optimizers over LibTorch parameters, built by name from the catalog (optim/catalog.hpp).
-// This type-erased interface is the one virtual boundary between configs and optimizers.
+// descent's fused optimizers over LibTorch parameters, used like torch::optim: build from a
+// module's named_parameters() (or tensor lists in parameter groups), then zero_grad(), backward,
+// step(). State is saved and loaded keyed by parameter name, so a resumed run continues bit for bit.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "descent/core/param_spec.hpp"
+#include "descent/optim/rule.hpp"
 
 namespace descent::optim {
 
+// What the training loop needs of an optimizer.
 class TrainingOptimizer {
 public:
   virtual ~TrainingOptimizer() = default;
   virtual void zero_grad() = 0;
-  virtual void step() = 0;
-  // Sets the learning rate of every parameter group (schedules call this before each step).
-  virtual void set_learning_rate(double lr) = 0;
+  // `loss` is the loss at the current parameters (needed by loss-normalized GD only).
+  virtual void step(std::optional<double> loss = std::nullopt) = 0;
+  // Multiplies every group's own learning rate by `factor` from the next step on (schedules).
+  virtual void set_learning_rate_factor(double factor) = 0;
 };
 
-// Builds optimizer `name` with resolved hyperparameters `hyper` (every catalog key present).
-// Throws ConfigError for an unknown name.
+struct ParamGroup {
+  std::vector<torch::Tensor> params;
+  std::vector<std::string> names;  // one per parameter; empty: "groupG.I"
+  ParamValues overrides;           // hyperparameters that differ from the optimizer's defaults
+};
+
+class Optimizer final : public TrainingOptimizer {
+public:
+  // `defaults` may omit keys (the catalog's defaults fill them); each group's overrides are
+  // validated against the optimizer's hyperparameters. Throws ConfigError naming a bad key.
+  Optimizer(const std::string& name, const ParamValues& defaults, std::vector<ParamGroup> groups,
+            FusedOptions options = {});
+  Optimizer(const std::string& name, const ParamValues& defaults,
+            const torch::OrderedDict<std::string, torch::Tensor>& named_parameters, FusedOptions options = {});
+  ~Optimizer() override;
+
+  // Zeroes the gradients in place (no reallocation: backward then writes into the same memory).
+  void zero_grad() override;
+  void step(std::optional<double> loss = std::nullopt) override;
+  void set_learning_rate_factor(double factor) override;
+
+  std::int64_t steps_taken() const { return step_; }
+  double learning_rate(std::size_t group) const;
+
+  // State keyed by parameter name: "<name>/<slot>" tensors, per-group scalars, the step count.
+  void save(torch::serialize::OutputArchive& archive) const;
+  // Throws Error naming the missing or mismatched parameter.
+  void load(torch::serialize::InputArchive& archive);
+
+private:
+  struct Group;
+  std::string name_;
+  std::vector<std::unique_ptr<Group>> groups_;
+  FusedOptions options_;
+  std::int64_t step_ = 0;
+  double factor_ = 1.0;
+};
+
+// Builds optimizer `name` for the training loop (the study runner's entry point).
 std::unique_ptr<TrainingOptimizer> make_optimizer(const std::string& name, const ParamValues& hyper,
-                                                  std::vector<torch::Tensor> parameters);
+                                                  const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
+                                                  FusedOptions options = {});
 
 }  // namespace descent::optim

@@ -1,0 +1,153 @@
+// descent's optimizers over LibTorch parameters: agreement with torch::optim, parameter groups,
+// and state that resumes bit for bit.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "descent/core/error.hpp"
+#include "descent/models/models.hpp"
+#include "descent/optim/torch_optimizers.hpp"
+
+namespace descent::optim {
+namespace {
+
+// A small double-precision model and a fixed batch: the loss and gradients are deterministic.
+struct Problem {
+  std::shared_ptr<models::Model> model;
+  torch::Tensor x, y;
+  explicit Problem(torch::ScalarType dtype = torch::kFloat64) {
+    torch::manual_seed(1);
+    model = models::make_model({"mlp", {8}, "tanh"}, {5}, 3);
+    model->to(dtype);
+    x = torch::randn({16, 5}, dtype);
+    y = torch::randint(0, 3, {16});
+  }
+  torch::Tensor loss() { return torch::nn::functional::cross_entropy(model->forward(x), y); }
+};
+
+template <class StepFn>
+void train(Problem& problem, int steps, StepFn&& step) {
+  for (int t = 0; t < steps; ++t) {
+    const torch::Tensor loss = problem.loss();
+    loss.backward();
+    step(loss.item<double>());
+  }
+}
+
+std::vector<torch::Tensor> snapshot(Problem& problem) {
+  std::vector<torch::Tensor> values;
+  for (const auto& p : problem.model->parameters()) values.push_back(p.detach().clone());
+  return values;
+}
+
+TEST(TorchOptimizer, AdamAndSgdMatchLibTorchInDouble) {
+  struct Case {
+    std::string name;
+    ParamValues hyper;
+    std::function<std::unique_ptr<torch::optim::Optimizer>(std::vector<torch::Tensor>)> make;
+  };
+  const std::vector<Case> cases = {
+      {"adam", {{"lr", 0.01}, {"weight_decay", 0.01}},
+       [](auto p) { return std::make_unique<torch::optim::Adam>(p, torch::optim::AdamOptions(0.01).weight_decay(0.01)); }},
+      {"adamw", {{"lr", 0.01}, {"weight_decay", 0.1}},
+       [](auto p) { return std::make_unique<torch::optim::AdamW>(p, torch::optim::AdamWOptions(0.01).weight_decay(0.1)); }},
+      {"sgd", {{"lr", 0.1}, {"momentum", 0.9}, {"nesterov", 1}},
+       [](auto p) { return std::make_unique<torch::optim::SGD>(p, torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true)); }},
+      {"rmsprop", {{"lr", 0.01}, {"centered", 1}, {"momentum", 0.5}},
+       [](auto p) { return std::make_unique<torch::optim::RMSprop>(p, torch::optim::RMSpropOptions(0.01).centered(true).momentum(0.5)); }},
+      {"adagrad", {{"lr", 0.1}, {"lr_decay", 0.01}},
+       [](auto p) { return std::make_unique<torch::optim::Adagrad>(p, torch::optim::AdagradOptions(0.1).lr_decay(0.01)); }},
+  };
+  for (const auto& c : cases) {
+    Problem ours, theirs;
+    Optimizer optimizer(c.name, c.hyper, ours.model->named_parameters());
+    auto reference = c.make(theirs.model->parameters());
+    train(ours, 25, [&](double) { optimizer.step(); optimizer.zero_grad(); });
+    train(theirs, 25, [&](double) { reference->step(); reference->zero_grad(); });
+    const auto a = snapshot(ours), b = snapshot(theirs);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-10) << c.name << " parameter " << i;
+    }
+  }
+}
+
+TEST(TorchOptimizer, GroupsTakeTheirOwnOverrides) {
+  Problem problem;
+  const auto named = problem.model->named_parameters();
+  ParamGroup frozen{{named["fc1.weight"], named["fc1.bias"]}, {"fc1.weight", "fc1.bias"}, {{"lr", 1e-12}}};
+  ParamGroup trained{{named["fc2.weight"], named["fc2.bias"]}, {"fc2.weight", "fc2.bias"}, {}};
+  const auto before = snapshot(problem);
+  Optimizer optimizer("sgd", {{"lr", 0.5}}, {frozen, trained});
+  EXPECT_DOUBLE_EQ(optimizer.learning_rate(0), 1e-12);
+  EXPECT_DOUBLE_EQ(optimizer.learning_rate(1), 0.5);
+  optimizer.set_learning_rate_factor(0.5);
+  EXPECT_DOUBLE_EQ(optimizer.learning_rate(1), 0.25);
+  train(problem, 3, [&](double) { optimizer.step(); optimizer.zero_grad(); });
+  const auto after = snapshot(problem);
+  EXPECT_LT((after[0] - before[0]).abs().max().item<double>(), 1e-10);
+  EXPECT_GT((after[2] - before[2]).abs().max().item<double>(), 1e-3);
+
+  ParamGroup bad{{named["fc1.weight"]}, {"fc1.weight"}, {{"momentun", 0.9}}};
+  try {
+    Optimizer("sgd", {}, {bad});
+    FAIL();
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("no hyperparameter 'momentun' (did you mean 'momentum'?)"), std::string::npos);
+  }
+  ParamGroup mixed{{named["fc1.weight"], torch::zeros({2}, torch::kFloat32)}, {"a", "b"}, {}};
+  EXPECT_THROW(Optimizer("sgd", {}, {mixed}), ConfigError);
+}
+
+TEST(TorchOptimizer, SavedStateResumesBitForBit) {
+  for (const char* name : {"adam", "adagrad_norm", "lion", "diffgrad", "rmsprop"}) {
+    Problem straight(torch::kFloat32), resumed(torch::kFloat32);
+    Optimizer straight_optimizer(name, {{"lr", 0.01}}, straight.model->named_parameters());
+    train(straight, 20, [&](double loss) { straight_optimizer.step(loss); straight_optimizer.zero_grad(); });
+
+    std::stringstream saved;
+    {
+      Optimizer first_half(name, {{"lr", 0.01}}, resumed.model->named_parameters());
+      train(resumed, 10, [&](double loss) { first_half.step(loss); first_half.zero_grad(); });
+      torch::serialize::OutputArchive archive;
+      first_half.save(archive);
+      archive.save_to(saved);
+    }
+    Optimizer second_half(name, {{"lr", 0.01}}, resumed.model->named_parameters());
+    torch::serialize::InputArchive archive;
+    archive.load_from(saved);
+    second_half.load(archive);
+    EXPECT_EQ(second_half.steps_taken(), 10);
+    train(resumed, 10, [&](double loss) { second_half.step(loss); second_half.zero_grad(); });
+    const auto a = snapshot(straight), b = snapshot(resumed);
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << name << " parameter " << i;
+  }
+}
+
+TEST(TorchOptimizer, LoadingForeignStateNamesTheProblem) {
+  Problem problem;
+  Optimizer adam("adam", {}, problem.model->named_parameters());
+  torch::serialize::OutputArchive archive;
+  adam.save(archive);
+  std::stringstream saved;
+  archive.save_to(saved);
+  Optimizer lion("lion", {}, problem.model->named_parameters());
+  torch::serialize::InputArchive input;
+  input.load_from(saved);
+  EXPECT_THROW(lion.load(input), Error);
+
+  Problem other;
+  ParamGroup renamed{{other.model->parameters()[0]}, {"encoder.weight"}, {}};
+  Optimizer stranger("adam", {}, {renamed});
+  torch::serialize::InputArchive again;
+  std::stringstream copy(saved.str());
+  again.load_from(copy);
+  try {
+    stranger.load(again);
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("no entry 'encoder.weight/0'"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace descent::optim
