@@ -63,25 +63,33 @@ SlotPointers<Chain> slot_pointers(const ParamBuffer<typename Chain::value_type>&
   return pointers;
 }
 
+template <class T, std::size_t>
+using SlotPointer = T* __restrict;
+
 // The element loop: state values are copied into a local array so the compiler keeps them in
-// registers and vectorizes; they are written back after the chain has updated them.
-template <class Chain>
-void apply_items(const Chain& chain, const typename Chain::Scalars& scalars, std::span<const ParamBuffer<typename Chain::value_type>> buffers,
-                 const WorkItem& item) {
+// registers and vectorizes; they are written back after the chain has updated them. Each state
+// slot arrives as its own restrict pointer, so no store can alias another buffer.
+template <class Chain, std::size_t... K>
+void element_loop(const Chain& chain, const typename Chain::Scalars& scalars, typename Chain::value_type* __restrict param,
+                  const typename Chain::value_type* __restrict grad, std::size_t begin, std::size_t end,
+                  SlotPointer<typename Chain::value_type, K>... slot) {
   using T = typename Chain::value_type;
-  constexpr int S = Chain::slots;
-  const ParamBuffer<T>& buffer = buffers[item.buffer];
-  T* __restrict param = buffer.param;
-  const T* __restrict grad = buffer.grad;
-  const auto slot = slot_pointers<Chain>(buffer);
-#pragma omp simd
-  for (std::size_t i = item.begin; i < item.end; ++i) {
-    T local[S + 1];
-    for (int k = 0; k < S; ++k) local[k] = slot[k][i];
+  for (std::size_t i = begin; i < end; ++i) {
+    T local[sizeof...(K) + 1];
+    ((local[K] = slot[i]), ...);
     const T update = chain.apply(grad[i], param[i], local, scalars);
-    for (int k = 0; k < S; ++k) slot[k][i] = local[k];
+    ((slot[i] = local[K]), ...);
     param[i] += update;
   }
+}
+
+template <class Chain>
+void apply_items(const Chain& chain, const typename Chain::Scalars& scalars,
+                 std::span<const ParamBuffer<typename Chain::value_type>> buffers, const WorkItem& item) {
+  const auto& buffer = buffers[item.buffer];
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    element_loop<Chain, K...>(chain, scalars, buffer.param, buffer.grad, item.begin, item.end, buffer.slots[K]...);
+  }(std::make_index_sequence<static_cast<std::size_t>(Chain::slots)>{});
 }
 
 template <std::size_t J, class Chain>
