@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# Benchmarks descent against PyTorch in one run and prints ratios (machines here are shared and
-# noisy: absolute figures drift, ratios measured side by side are what count).
-#   bench/run.sh [BUILD_DIR]
+# Benchmarks descent against LibTorch and PyTorch in one run and prints ratios (machines here are
+# shared and noisy: absolute figures drift, ratios measured side by side are what count).
+#   bench/run.sh [BUILD_DIR] [--quick]
 set -euo pipefail
 build=${1:-build}
+quick=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 # One owner of threads: OpenMP (torch.set_num_threads / --threads); OpenBLAS's pool pinned to 1.
 export OPENBLAS_NUM_THREADS=1
+sizes=1e5,1e6,1e7
+[ "$quick" = "--quick" ] && sizes=1e6
+
+echo "## Optimizer step throughput, float32 (glibc malloc as shipped)"
+"$build/bench/bench_optimizer_step" --sizes "$sizes" > "$out/descent.jsonl"
+/usr/bin/python3 "$here/torch_optimizer_step.py" --sizes "$sizes" > "$out/pytorch.jsonl"
+/usr/bin/python3 "$here/report.py" "$out/descent.jsonl" "$out/pytorch.jsonl"
+
+echo
+echo "## The same with the allocator tunable (no mmap per temporary: see shared/perf-notes.md)"
+GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4000000000 \
+  "$build/bench/bench_optimizer_step" --sizes "$sizes" --optimizers sgd,adam,adamw,adagrad,rmsprop > "$out/descent_tuned.jsonl"
+GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4000000000 \
+  /usr/bin/python3 "$here/torch_optimizer_step.py" --sizes "$sizes" > "$out/pytorch_tuned.jsonl"
+/usr/bin/python3 "$here/report.py" "$out/descent_tuned.jsonl" "$out/pytorch_tuned.jsonl"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 rate() { grep -o '"samples_per_s": [0-9.]*' | awk '{print $2}' | median; }
 
-echo "# Fashion-MNIST MLP 784-256-10, batch 128, one epoch of training steps (glibc malloc as shipped)"
-printf "%-10s %-8s %16s %16s %8s\n" optimizer threads descent_samples/s pytorch_samples/s ratio
+echo
+echo "## Fashion-MNIST MLP 784-256-10, batch 128, one epoch of training steps (as shipped)"
+printf "| optimizer | threads | descent samples/s | PyTorch samples/s | ratio |\n|---|---|---|---|---|\n"
 for threads in 1 2; do
   for optimizer in sgd adam; do
     d=(); p=()
@@ -22,6 +41,6 @@ for threads in 1 2; do
       p+=("$(/usr/bin/python3 "$here/torch_mlp_epoch.py" --optimizer "$optimizer" --threads "$threads" --repeats 1 | rate)")
     done
     ds=$(printf "%s\n" "${d[@]}" | median); ps=$(printf "%s\n" "${p[@]}" | median)
-    printf "%-10s %-8s %16.0f %16.0f %8.2f\n" "$optimizer" "$threads" "$ds" "$ps" "$(echo "$ds / $ps" | bc -l)"
+    printf "| %s | %s | %.0f | %.0f | %.2f |\n" "$optimizer" "$threads" "$ds" "$ps" "$(echo "$ds / $ps" | bc -l)"
   done
 done

@@ -32,51 +32,60 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
   const std::size_t n = p.size();
   auto c = [](double x) { return static_cast<T>(x); };
   auto hv = [&](const char* key) { return h.at(key); };
+  // Raw pointers, so that the loops below compile to what a hand-written loop would be.
+  T* __restrict P = p.data();
+  const T* __restrict G = g.data();
+  T* __restrict S0 = nullptr;
+  T* __restrict S1 = nullptr;
+  T* __restrict S2 = nullptr;
   auto ensure = [&](int slots, double init = 0.0) {
     if (st.slot.empty()) st.slot.assign(static_cast<std::size_t>(slots), std::vector<T>(n, c(init)));
+    if (slots > 0) S0 = st.slot[0].data();
+    if (slots > 1) S1 = st.slot[1].data();
+    if (slots > 2) S2 = st.slot[2].data();
   };
   const T minus_lr = c(-lr);
 
   if (name == "sgd") {
     const T wd = c(hv("weight_decay")), mu = c(hv("momentum")), keep = c(1.0 - hv("dampening"));
-    const bool nesterov = hv("nesterov") != 0.0;
-    ensure(hv("momentum") != 0.0 ? 1 : 0);
+    const bool nesterov = hv("nesterov") != 0.0, momentum = hv("momentum") != 0.0;
+    ensure(momentum ? 1 : 0);
     for (std::size_t i = 0; i < n; ++i) {
-      T d = g[i] + wd * p[i];
-      if (hv("momentum") != 0.0) {
-        T& b = st.slot[0][i];
+      T d = G[i] + wd * P[i];
+      if (momentum) {
+        T& b = S0[i];
         b = t == 1 ? d : mu * b + keep * d;
         d = nesterov ? d + mu * b : b;
       }
-      p[i] = p[i] + minus_lr * d;
+      P[i] = P[i] + minus_lr * d;
     }
   } else if (name == "adagrad") {
     ensure(1, hv("initial_accumulator_value"));
     const T wd = c(hv("weight_decay")), eps = c(hv("eps"));
     const T decay = c(1.0 / (1.0 + static_cast<double>(t - 1) * hv("lr_decay")));
     for (std::size_t i = 0; i < n; ++i) {
-      const T gi = g[i] + wd * p[i];
-      T& s = st.slot[0][i];
+      const T gi = G[i] + wd * P[i];
+      T& s = S0[i];
       s = s + gi * gi;
-      p[i] = p[i] + minus_lr * (decay * (gi / (std::sqrt(s) + eps)));
+      P[i] = P[i] + minus_lr * (decay * (gi / (std::sqrt(s) + eps)));
     }
   } else if (name == "adagrad_norm") {
     if (t == 1) st.scalar = hv("b0") * hv("b0");
     double squared = 0.0;
-    for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+    for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(G[i]) * static_cast<double>(G[i]);
     st.scalar += squared;  // b_k^2 = b_{k-1}^2 + ||g_k||^2
     const T inverse_b = c(1.0 / std::sqrt(st.scalar));
-    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * (inverse_b * g[i]);
+    for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * (inverse_b * G[i]);
   } else if (name == "adadelta") {
     ensure(2);
     const T rho = c(hv("rho")), one_minus_rho = c(1.0 - hv("rho")), eps = c(hv("eps")), wd = c(hv("weight_decay"));
     for (std::size_t i = 0; i < n; ++i) {
-      const T gi = g[i] + wd * p[i];
-      T &v = st.slot[0][i], &a = st.slot[1][i];
+      const T gi = G[i] + wd * P[i];
+      T &v = S0[i], &a = S1[i];
       v = rho * v + one_minus_rho * gi * gi;
       const T delta = std::sqrt(a + eps) / std::sqrt(v + eps) * gi;
       a = rho * a + one_minus_rho * delta * delta;
-      p[i] = p[i] + minus_lr * delta;
+      P[i] = P[i] + minus_lr * delta;
     }
   } else if (name == "rmsprop") {
     const bool centered = hv("centered") != 0.0, momentum = hv("momentum") > 0.0;
@@ -84,22 +93,22 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
     const T alpha = c(hv("alpha")), one_minus_alpha = c(1.0 - hv("alpha")), eps = c(hv("eps"));
     const T wd = c(hv("weight_decay")), mu = c(hv("momentum"));
     for (std::size_t i = 0; i < n; ++i) {
-      const T gi = g[i] + wd * p[i];
-      T& v = st.slot[0][i];
+      const T gi = G[i] + wd * P[i];
+      T& v = S0[i];
       v = alpha * v + one_minus_alpha * gi * gi;
       T avg = std::sqrt(v) + eps;
       if (centered) {
-        T& mean = st.slot[1][i];
+        T& mean = S1[i];
         mean = alpha * mean + one_minus_alpha * gi;
         avg = std::sqrt(v - mean * mean) + eps;
       }
       T step = gi / avg;
       if (momentum) {
-        T& b = st.slot[centered ? 2 : 1][i];
+        T& b = (centered ? S2 : S1)[i];
         b = mu * b + step;
         step = b;
       }
-      p[i] = p[i] + minus_lr * step;
+      P[i] = P[i] + minus_lr * step;
     }
   } else if (name == "adam" || name == "adamw" || name == "amsgrad") {
     const bool ams = name == "amsgrad" || hv("amsgrad") != 0.0;
@@ -110,15 +119,15 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
     const T eps = c(hv("eps")), wd = c(hv("weight_decay")), inverse_bc1 = c(1.0 / bc1), inverse_sqrt_bc2 = c(1.0 / std::sqrt(bc2));
     const bool decoupled = name == "adamw";
     for (std::size_t i = 0; i < n; ++i) {
-      const T gi = decoupled ? g[i] : g[i] + wd * p[i];
-      T &m = st.slot[0][i], &v = st.slot[1][i];
+      const T gi = decoupled ? G[i] : G[i] + wd * P[i];
+      T &m = S0[i], &v = S1[i];
       m = b1 * m + one_minus_b1 * gi;
       v = b2 * v + one_minus_b2 * gi * gi;
       T second = v;
-      if (ams) second = st.slot[2][i] = std::max(st.slot[2][i], v);
+      if (ams) second = S2[i] = std::max(S2[i], v);
       T direction = inverse_bc1 * m / (std::sqrt(second) * inverse_sqrt_bc2 + eps);
-      if (decoupled) direction = direction + wd * p[i];
-      p[i] = p[i] + minus_lr * direction;
+      if (decoupled) direction = direction + wd * P[i];
+      P[i] = P[i] + minus_lr * direction;
     }
   } else if (name == "diffgrad") {
     const bool published = hv("published") != 0.0;
@@ -128,16 +137,16 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
     const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
     const T eps = c(hv("eps")), wd = c(hv("weight_decay"));
     for (std::size_t i = 0; i < n; ++i) {
-      const T gi = g[i] + wd * p[i];
-      T &m = st.slot[0][i], &v = st.slot[1][i];
+      const T gi = G[i] + wd * P[i];
+      T &m = S0[i], &v = S1[i];
       m = b1 * m + one_minus_b1 * gi;
       v = b2 * v + one_minus_b2 * gi * gi;
       T xi = T(0.5);
       if (!published) {
-        xi = T(1) / (T(1) + std::exp(-std::abs(st.slot[2][i] - gi)));  // sigmoid(|g_prev - g|)
-        st.slot[2][i] = gi;
+        xi = T(1) / (T(1) + std::exp(-std::abs(S2[i] - gi)));  // sigmoid(|g_prev - g|)
+        S2[i] = gi;
       }
-      p[i] = p[i] + minus_lr * (c(scale) * (xi * m / (std::sqrt(v) + eps)));
+      P[i] = P[i] + minus_lr * (c(scale) * (xi * m / (std::sqrt(v) + eps)));
     }
   } else if (name == "exadam") {
     ensure(2);
@@ -147,46 +156,49 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
     const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
     const T eps = c(hv("eps")), wd = c(hv("weight_decay"));
     for (std::size_t i = 0; i < n; ++i) {
-      T &m = st.slot[0][i], &v = st.slot[1][i];
-      m = b1 * m + one_minus_b1 * g[i];
-      v = b2 * v + one_minus_b2 * g[i] * g[i];
+      T &m = S0[i], &v = S1[i];
+      m = b1 * m + one_minus_b1 * G[i];
+      v = b2 * v + one_minus_b2 * G[i] * G[i];
       const T d1 = T(1) + v / (v + eps) * c(b2_t);
       const T d2 = T(1) + m * m / (m * m + eps) * c(b1_t);
       const T m_tilde = m * c(1.0 / (1.0 - b1_t)) * d1;
       const T v_tilde = v * c(1.0 / (1.0 - b2_t)) * d2;
-      const T g_tilde = g[i] * c(1.0 / (1.0 - b1_t)) * d1;
-      p[i] = p[i] + minus_lr * (growth * ((m_tilde + g_tilde) / (std::sqrt(v_tilde) + eps)) + wd * p[i]);
+      const T g_tilde = G[i] * c(1.0 / (1.0 - b1_t)) * d1;
+      P[i] = P[i] + minus_lr * (growth * ((m_tilde + g_tilde) / (std::sqrt(v_tilde) + eps)) + wd * P[i]);
     }
   } else if (name == "lion" || name == "lion_l2") {
     ensure(1);
     const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
     const T wd = c(hv("weight_decay"));
-    std::vector<T> interpolated(n);
     double squared = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      interpolated[i] = b1 * st.slot[0][i] + one_minus_b1 * g[i];
-      const double exact = hv("beta1") * static_cast<double>(st.slot[0][i]) + (1.0 - hv("beta1")) * static_cast<double>(g[i]);
-      squared += exact * exact;
+    if (name == "lion_l2") {
+      const double beta1 = hv("beta1"), one_minus_beta1 = 1.0 - beta1;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double exact = beta1 * static_cast<double>(S0[i]) + one_minus_beta1 * static_cast<double>(G[i]);
+        squared += exact * exact;
+      }
     }
     const T inverse_norm = c(squared > 0.0 ? 1.0 / std::sqrt(squared) : 0.0);
+    const bool is_lion = name == "lion";
     for (std::size_t i = 0; i < n; ++i) {
-      const T direction = name == "lion" ? sign(interpolated[i]) : interpolated[i] * inverse_norm;
-      p[i] = p[i] + minus_lr * (direction + wd * p[i]);
-      st.slot[0][i] = b2 * st.slot[0][i] + one_minus_b2 * g[i];
+      const T interpolated = b1 * S0[i] + one_minus_b1 * G[i];
+      const T direction = is_lion ? sign(interpolated) : interpolated * inverse_norm;
+      P[i] = P[i] + minus_lr * (direction + wd * P[i]);
+      S0[i] = b2 * S0[i] + one_minus_b2 * G[i];
     }
   } else if (name == "normalized_gd" || name == "loss_normalized_gd") {
     double scale = 0.0;
     if (name == "normalized_gd") {
       double squared = 0.0;
-      for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+      for (std::size_t i = 0; i < n; ++i) squared += static_cast<double>(G[i]) * static_cast<double>(G[i]);
       scale = squared > 0.0 ? 1.0 / std::sqrt(squared) : 0.0;
     } else {
       scale = 1.0 / loss.value();
     }
-    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * (c(scale) * g[i]);
+    for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * (c(scale) * G[i]);
   } else if (name == "sign_sgd") {
     const T wd = c(hv("weight_decay"));
-    for (std::size_t i = 0; i < n; ++i) p[i] = p[i] + minus_lr * sign(g[i] + wd * p[i]);
+    for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * sign(G[i] + wd * P[i]);
   } else {
     throw std::invalid_argument("no reference loop for " + name);
   }

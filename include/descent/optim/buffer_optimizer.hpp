@@ -25,6 +25,8 @@ public:
   void set_learning_rate(double lr) { learning_rate_ = lr; }
   double learning_rate() const { return learning_rate_; }
   std::int64_t steps_taken() const { return step_; }
+  // State values kept per parameter element (Adam: 2).
+  int slots() const { return rule_->slots(); }
   // State slot k of parameter i (for tests and checkpoints).
   std::vector<T>& state(std::size_t parameter, int slot) { return state_[parameter][static_cast<std::size_t>(slot)]; }
 

@@ -108,11 +108,16 @@ double reduce_items(const Chain& chain, const typename Chain::Scalars& scalars,
     // fixed order, so the result stays deterministic.
     constexpr std::size_t kLanes = 8;
     double lanes[kLanes] = {};
-    for (std::size_t i = item.begin; i < item.end; ++i) {
+    auto term = [&](std::size_t i) {
       T local[S + 1];
       for (int k = 0; k < S; ++k) local[k] = slot[k][i];
-      lanes[(i - item.begin) % kLanes] += chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);
+      return chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);
+    };
+    std::size_t i = item.begin;
+    for (; i + kLanes <= item.end; i += kLanes) {
+      for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] += term(i + lane);
     }
+    for (std::size_t lane = 0; i < item.end; ++i, ++lane) lanes[lane] += term(i);
     const double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
     partial[w] = sum;
   }
