@@ -6,7 +6,6 @@
 #include "descent/report/report.hpp"
 #include "descent/report/series.hpp"
 #include "descent/report/svg_chart.hpp"
-#include "descent/schedule/schedule.hpp"
 #include "helpers.hpp"
 
 namespace descent::report {
@@ -84,43 +83,3 @@ TEST(MarkdownReport, HasTheFinalTable) {
 
 }  // namespace
 }  // namespace descent::report
-
-namespace descent::schedule {
-namespace {
-
-TEST(Schedule, FactorsFollowTheirFormulas) {
-  Schedule constant{"constant", {{"warmup_steps", 0}}, 100};
-  EXPECT_DOUBLE_EQ(constant.factor(0), 1.0);
-  EXPECT_DOUBLE_EQ(constant.factor(99), 1.0);
-
-  Schedule warm{"constant", {{"warmup_steps", 4}}, 100};
-  EXPECT_DOUBLE_EQ(warm.factor(0), 0.25);
-  EXPECT_DOUBLE_EQ(warm.factor(3), 1.0);
-
-  Schedule linear{"linear", {{"warmup_steps", 0}, {"final", 0.0}}, 10};
-  EXPECT_DOUBLE_EQ(linear.factor(0), 1.0);
-  EXPECT_DOUBLE_EQ(linear.factor(5), 0.5);
-  EXPECT_DOUBLE_EQ(linear.factor(10), 0.0);
-
-  Schedule cosine{"cosine", {{"warmup_steps", 0}, {"final", 0.1}}, 10};
-  EXPECT_DOUBLE_EQ(cosine.factor(0), 1.0);
-  EXPECT_NEAR(cosine.factor(5), 0.55, 1e-15);
-  EXPECT_NEAR(cosine.factor(10), 0.1, 1e-15);
-
-  Schedule step{"step", {{"warmup_steps", 0}, {"step_size", 3}, {"gamma", 0.5}}, 10};
-  EXPECT_DOUBLE_EQ(step.factor(2), 1.0);
-  EXPECT_DOUBLE_EQ(step.factor(3), 0.5);
-  EXPECT_DOUBLE_EQ(step.factor(9), 0.125);
-}
-
-TEST(Schedule, NeverNegative) {
-  for (const auto& info : catalog()) {
-    ParamValues params;
-    for (const auto& spec : info.params) params[spec.name] = spec.default_value;
-    Schedule schedule{info.name, params, 50};
-    for (int t = 0; t < 80; ++t) EXPECT_GE(schedule.factor(t), 0.0) << info.name << " at " << t;
-  }
-}
-
-}  // namespace
-}  // namespace descent::schedule

@@ -54,9 +54,9 @@ TEST(Transforms, ThreeKindsOfWeightDecay) {
 TEST(Transforms, ScaleByConstantAndBySchedule) {
   using Scaled = Chain<double, ScaleByConstant<double>, ScaleByLearningRate<double>>;
   EXPECT_DOUBLE_EQ(step_once(Scaled({3.0}, {}), {0.0}, {1.0}, 0.5)[0], -1.5);
-  schedule::Schedule linear{"linear", {{"warmup_steps", 0}, {"final", 0.0}}, 10};
+  schedule::Schedule linear{"linear", {{"warmup_steps", 0}, {"final", 0.0}}, 11};
   using Scheduled = Chain<double, ScaleBySchedule<double>, ScaleByLearningRate<double>>;
-  EXPECT_DOUBLE_EQ(step_once(Scheduled({linear}, {}), {0.0}, {1.0}, 1.0, /*step=*/6)[0], -0.5);  // step 6: t = 5 of 10
+  EXPECT_DOUBLE_EQ(step_once(Scheduled({linear}, {}), {0.0}, {1.0}, 1.0, /*step=*/6)[0], -0.5);  // step 6: t = 5 of 0..10
 }
 
 // A chain a user writes: clip, then Adam, then decoupled decay, then the rate (AdamW with

@@ -11,6 +11,7 @@ namespace {
 
 std::string default_text(const ParamSpec& spec) {
   if (spec.kind == ParamKind::boolean) return spec.default_value != 0.0 ? "true" : "false";
+  if (spec.kind == ParamKind::choice) return spec.choices.at(static_cast<std::size_t>(spec.default_value));
   return fmt::format("{:g}", spec.default_value);
 }
 

@@ -1,11 +1,13 @@
 #include "descent/optim/catalog.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace descent {
 
 std::string describe_range(const ParamSpec& spec) {
   if (spec.kind == ParamKind::boolean) return "true or false";
+  if (spec.kind == ParamKind::choice) return fmt::format("one of {}", fmt::join(spec.choices, ", "));
   auto bound = [&](double value) { return spec.kind == ParamKind::integer ? fmt::format("{}", static_cast<long long>(value)) : fmt::format("{}", value); };
   const bool has_min = spec.min > -std::numeric_limits<double>::infinity();
   const bool has_max = spec.max < std::numeric_limits<double>::infinity();

@@ -90,6 +90,16 @@ public:
       if (!node->is_boolean()) fail(spec.name, fmt::format("expected true or false, got {}", type_name(*node)));
       return **node->as_boolean() ? 1.0 : 0.0;
     }
+    if (spec.kind == ParamKind::choice) {
+      if (!node->is_string()) fail(spec.name, fmt::format("expected a string, got {}", type_name(*node)));
+      const std::string choice = **node->as_string();
+      const auto it = std::find(spec.choices.begin(), spec.choices.end(), choice);
+      if (it == spec.choices.end()) {
+        fail(spec.name, fmt::format("'{}' is not one of {}{}", choice, text::join(spec.choices, ", "),
+                                    text::did_you_mean(choice, spec.choices)));
+      }
+      return static_cast<double>(it - spec.choices.begin());
+    }
     if (spec.kind == ParamKind::integer) {
       if (!node->is_integer()) fail(spec.name, fmt::format("expected an integer, got {}", type_name(*node)));
       value = static_cast<double>(**node->as_integer());
@@ -257,13 +267,56 @@ void read_optimizers(TableReader& root, StudyConfig& config) {
   }
 }
 
+// A refined schedule file written by `descent refine`: {"values": [...], ...}.
+std::vector<double> read_refined_file(const std::string& path, TableReader& reader) {
+  std::ifstream in(path);
+  if (!in) reader.fail("file", fmt::format("cannot read '{}'", path));
+  try {
+    return nlohmann::json::parse(in).at("values").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& error) {
+    reader.fail("file", fmt::format("'{}' is not a refined schedule: {}", path, error.what()));
+  }
+}
+
+ScheduleConfig read_schedule_table(const toml::table& table, const std::string& prefix, const std::string& source) {
+  TableReader reader(table, prefix, source);
+  ScheduleConfig schedule;
+  schedule.kind = reader.string("kind", "constant", schedule::schedule_names());
+  schedule.params = read_params(reader, schedule::find_schedule(schedule.kind)->params);
+  if (schedule.kind == "multistep") schedule.milestones = reader.integer_list("milestones", {}, 1, false);
+  if (schedule.kind == "refined") {
+    if (reader.has("file")) {
+      schedule.values = read_refined_file(reader.string("file", ""), reader);
+    } else {
+      const toml::node* node = reader.take("values");
+      const toml::array* values = node ? node->as_array() : nullptr;
+      if (!values) reader.fail("values", "a refined schedule needs `file` (from descent refine) or a list `values`");
+      for (std::size_t i = 0; i < values->size(); ++i) {
+        const auto value = values->get(i)->value<double>();
+        if (!value) reader.fail("values", fmt::format("entry {} is not a number", i));
+        schedule.values.push_back(*value);
+      }
+    }
+  }
+  if (schedule.kind == "join") {
+    schedule.boundaries = reader.integer_list("boundaries", {}, 1, false);
+    const toml::node* node = reader.take("parts");
+    const toml::array* parts = node ? node->as_array() : nullptr;
+    if (!parts) reader.fail("parts", "join needs a list of [[...parts]] schedule tables");
+    for (std::size_t i = 0; i < parts->size(); ++i) {
+      const toml::table* part = parts->get(i)->as_table();
+      if (!part) reader.fail("parts", fmt::format("entry {} is not a table", i));
+      schedule.parts.push_back(read_schedule_table(*part, fmt::format("{}.parts[{}]", prefix, i), source));
+    }
+  }
+  reader.reject_unknown(fmt::format(" for schedule kind '{}'", schedule.kind));
+  if (const std::string problem = schedule::check(schedule, 1); !problem.empty()) reader.fail("kind", problem);
+  return schedule;
+}
+
 void read_schedule(TableReader& root, ScheduleConfig& schedule, const std::string& source) {
   const toml::table* table = root.table("schedule");
-  static const toml::table no_keys;
-  TableReader reader(table ? *table : no_keys, "schedule", source);
-  schedule.kind = table ? reader.string("kind", "constant", schedule::schedule_names()) : "constant";
-  schedule.params = read_params(reader, schedule::find_schedule(schedule.kind)->params);
-  reader.reject_unknown(fmt::format(" for schedule kind '{}'", schedule.kind));
+  schedule = table ? read_schedule_table(*table, "schedule", source) : schedule::default_spec("constant");
 }
 
 StudyConfig read_config(const toml::table& document, const std::string& source) {
@@ -303,6 +356,18 @@ StudyConfig load_study_config(const std::filesystem::path& file, std::span<const
   return parse_study_config(buffer.str(), file.string(), overrides);
 }
 
+nlohmann::json schedule_json(const ScheduleConfig& schedule) {
+  nlohmann::json out = {{"kind", schedule.kind}, {"params", schedule.params}};
+  if (!schedule.milestones.empty()) out["milestones"] = schedule.milestones;
+  if (!schedule.values.empty()) out["values"] = schedule.values;
+  if (schedule.kind == "join") {
+    out["boundaries"] = schedule.boundaries;
+    out["parts"] = nlohmann::json::array();
+    for (const auto& part : schedule.parts) out["parts"].push_back(schedule_json(part));
+  }
+  return out;
+}
+
 nlohmann::json to_json(const StudyConfig& config) {
   nlohmann::json optimizers = nlohmann::json::array();
   for (const auto& entry : config.optimizers) {
@@ -331,7 +396,7 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"log_every", config.train.log_every},
         {"threads", config.train.threads}}},
       {"optimizers", optimizers},
-      {"schedule", {{"kind", config.schedule.kind}, {"params", config.schedule.params}}},
+      {"schedule", schedule_json(config.schedule)},
   };
 }
 

@@ -124,7 +124,7 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
 
   data::BatchLoader loader(splits.train.size(), run.train.batch_size, run.seed);
   const std::int64_t total_steps = planned_steps(run.train, splits.train.size());
-  const schedule::Schedule schedule{run.schedule.kind, run.schedule.params, total_steps};
+  const schedule::Schedule schedule(run.schedule, total_steps);
   const double base_lr = run.optimizer.hyper.at("lr");  // for the recorded lr; groups scale their own
 
   RunInfo info{run.optimizer.label, run.seed, total_steps, loader.batches_per_epoch(), run.train.epochs,

@@ -9,7 +9,7 @@
 
 namespace descent {
 
-enum class ParamKind { real, integer, boolean };
+enum class ParamKind { real, integer, boolean, choice };
 
 struct ParamSpec {
   std::string name;
@@ -19,6 +19,7 @@ struct ParamSpec {
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;  // (min, max] instead of [min, max]
   std::string doc;
+  std::vector<std::string> choices;  // ParamKind::choice: the names; the value is the index
 };
 
 // Resolved values, one per ParamSpec of the entry (booleans as 0 or 1).

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "descent/core/param_spec.hpp"
+#include "descent/schedule/schedule.hpp"
 
 namespace descent::study {
 
@@ -53,10 +54,7 @@ struct OptimizerEntry {
   ParamValues hyper;  // every hyperparameter of the optimizer, defaults filled
 };
 
-struct ScheduleConfig {
-  std::string kind = "constant";
-  ParamValues params;
-};
+using ScheduleConfig = schedule::ScheduleSpec;
 
 struct StudyConfig {
   std::string name;
@@ -76,6 +74,7 @@ StudyConfig parse_study_config(std::string_view toml_text, const std::string& so
                                std::span<const std::string> overrides = {});
 
 nlohmann::json to_json(const StudyConfig& config);
+nlohmann::json schedule_json(const ScheduleConfig& schedule);
 // The resolved config of one run: the study with a single optimizer entry and the run's seed.
 nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed);
 // A stable identity for a run's config (threads excluded: they change speed, not the experiment).
