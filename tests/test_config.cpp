@@ -98,7 +98,7 @@ TEST(Config, EveryErrorNamesItsKey) {
       {"seeds = [0, 1]", "seeds = [0, 0]", "key 'study.seeds': seeds repeat"},
       {"seeds = [0, 1]", "seeds = [-1]", "key 'study.seeds': entry 0 is -1"},
       {"name = \"t\"", "name = \"\"", "key 'study.name': missing or empty"},
-      {"kind = \"cosine\"", "kind = \"cosin\"", "key 'schedule.kind': 'cosin' is not one of constant, linear, cosine, step (did you mean 'cosine'?)"},
+      {"kind = \"cosine\"", "kind = \"cosin\"", "key 'schedule.kind': 'cosin' is not one of constant, step, multistep, exponential, linear, cosine, polynomial, wsd, refined, join (did you mean 'cosine'?)"},
       {"warmup_steps = 5", "warmup_steps = 2.5", "key 'schedule.warmup_steps': expected an integer, got a number"},
       {"warmup_steps = 5", "gamma = 0.5", "unknown key 'schedule.gamma' for schedule kind 'cosine'"},
       {"[train]", "[trian]", "unknown key 'trian' (did you mean 'train'?)"},
