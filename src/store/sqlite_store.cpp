@@ -247,6 +247,13 @@ std::optional<RunRecord> Store::find_run(std::int64_t study_id, const std::strin
   return read_run(query);
 }
 
+std::optional<RunRecord> Store::find_run_by_id(std::int64_t run_id) {
+  Statement query(db_, fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns).c_str(), path_);
+  query.bind(1, run_id);
+  if (!query.step()) return std::nullopt;
+  return read_run(query);
+}
+
 void Store::delete_run(std::int64_t run_id) {
   // Children first: the cascade needs foreign_keys=ON, which another client may not have set.
   for (const char* sql : {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summaries WHERE run_id = ?",

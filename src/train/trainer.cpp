@@ -72,6 +72,23 @@ Evaluation evaluate(models::Model& model, const TensorView& data) {
   return result;
 }
 
+// l2 and l1 norms of the whole gradient, read straight from the buffers (no temporaries): the
+// trace that schedule refinement (schedule/refine.hpp) learns from.
+std::pair<double, double> gradient_norms(models::Model& model) {
+  double squares = 0.0, absolutes = 0.0;
+  for (const auto& p : model.parameters()) {
+    const torch::Tensor& grad = p.grad();
+    if (!grad.defined()) continue;
+    const torch::Tensor g = grad.contiguous();
+    const float* data = g.data_ptr<float>();
+    for (std::int64_t i = 0; i < g.numel(); ++i) {
+      squares += static_cast<double>(data[i]) * data[i];
+      absolutes += std::abs(static_cast<double>(data[i]));
+    }
+  }
+  return {std::sqrt(squares), absolutes};
+}
+
 std::int64_t count_parameters(models::Model& model) {
   std::int64_t count = 0;
   for (const auto& p : model.parameters()) count += p.numel();
@@ -158,8 +175,11 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
         break;
       }
       loss.backward();
+      const auto [norm_l2, norm_l1] = gradient_norms(*model);
       optimizer->step(loss_value);
       ++step;
+      log.add(step, "grad_norm_l2", norm_l2);
+      log.add(step, "grad_norm_l1", norm_l1);
       window_loss += loss_value;
       window_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
       ++window_steps;

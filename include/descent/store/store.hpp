@@ -73,6 +73,7 @@ public:
   std::vector<StudyRecord> studies();
 
   std::optional<RunRecord> find_run(std::int64_t study_id, const std::string& run_key);
+  std::optional<RunRecord> find_run_by_id(std::int64_t run_id);
   // Inserts a 'running' row, replacing any earlier unfinished attempt of the same run (and its data).
   std::int64_t begin_run(std::int64_t study_id, const std::string& run_key, const std::string& label, std::uint64_t seed,
                          const std::string& config_json, const Provenance& provenance);
