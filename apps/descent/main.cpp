@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   cli::add_train_command(app);
   cli::add_report_command(app);
   cli::add_refine_command(app);
+  cli::add_repro_command(app);
   cli::add_list_command(app);
   cli::add_version_command(app);
 

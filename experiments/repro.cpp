@@ -1,0 +1,83 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
+#include "descent/report/series.hpp"
+#include "descent/store/store.hpp"
+#include "descent/study/study_runner.hpp"
+#include "study_tools.hpp"
+
+namespace descent::repro {
+
+Experiment linear_decay_experiment();
+
+const std::vector<Experiment>& experiments() {
+  static const std::vector<Experiment> all = {linear_decay_experiment()};
+  return all;
+}
+
+std::string run(const study::StudyConfig& config, const Context& context) {
+  study::StudyConfig copy = config;
+  copy.train.threads = context.threads;
+  const auto outcome = study::run_study(copy, {context.store, context.report_dir, context.progress});
+  if (outcome.failed > 0) throw Error(ExitCode::runtime_failure, fmt::format("study {}: {} runs failed", config.name, outcome.failed));
+  fmt::print(stderr, "  study {}: ran {}, reused {} stored runs; report {}\n", config.name, outcome.ran, outcome.skipped,
+             outcome.report.html.string());
+  return config.name;
+}
+
+std::map<std::string, EntrySummary> medians(const Context& context, const std::string& study, const std::string& summary_key) {
+  store::Store store(context.store);
+  const auto record = store.find_study(study);
+  if (!record) throw Error(ExitCode::runtime_failure, "no study " + study);
+  std::map<std::string, EntrySummary> out;
+  for (const auto& run : store.runs(record->id)) {
+    if (run.status != store::RunStatus::finished) continue;
+    const auto summary = store.summary(run.id);
+    auto& entry = out[run.label];
+    entry.label = run.label;
+    if (auto it = summary.find(summary_key); it != summary.end()) entry.values.push_back(it->second);
+  }
+  for (auto& [label, entry] : out) entry.median = report::quantile(entry.values, 0.5);
+  return out;
+}
+
+std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
+  store::Store store(context.store);
+  const auto record = store.find_study(study);
+  if (record) {
+    for (const auto& run : store.runs(record->id)) {
+      if (run.label == label && run.seed == seed && run.status == store::RunStatus::finished) return run.id;
+    }
+  }
+  throw Error(ExitCode::runtime_failure, fmt::format("study {} has no finished run {} seed {}", study, label, seed));
+}
+
+std::string format_percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
+
+bool run_experiment(const Experiment& experiment, const Context& context) {
+  fmt::print("# descent repro {}\n\nPaper: {}\nClaim: {}\nPass thresholds (fixed before running): {}\nExpected time here: {}\n\n",
+             experiment.name, experiment.paper, experiment.claim, experiment.thresholds, experiment.cost);
+  std::fflush(stdout);
+  const Outcome outcome = experiment.run(context);
+  bool all = true;
+  std::string md = fmt::format("# descent repro {}\n\n- Paper: {}\n- Claim: {}\n- Pass thresholds (fixed before running): {}\n\n",
+                               experiment.name, experiment.paper, experiment.claim, experiment.thresholds);
+  md += "| check | measured | verdict |\n|---|---|---|\n";
+  fmt::print("Measured:\n");
+  for (const auto& check : outcome.checks) {
+    all = all && check.pass;
+    fmt::print("  {}: {} -> {}\n", check.name, check.measured, check.pass ? "PASS" : "FAIL");
+    md += fmt::format("| {} | {} | {} |\n", check.name, check.measured, check.pass ? "PASS" : "FAIL");
+  }
+  md += "\n" + outcome.details_markdown;
+  md += fmt::format("\nWritten {} by descent, store `{}`.\n", env::utc_now(), context.store.string());
+  const auto path = context.report_dir / ("repro-" + experiment.name) / "report.md";
+  env::write_file_atomically(path, md);
+  fmt::print("\n{}: {}\nreport: {}\n", experiment.name, all ? "PASS" : "FAIL", path.string());
+  return all;
+}
+
+}  // namespace descent::repro

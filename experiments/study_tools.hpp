@@ -1,0 +1,30 @@
+// What experiments share: running a study from a config and reading per-entry medians back.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "descent/repro/experiment.hpp"
+#include "descent/study/config.hpp"
+
+namespace descent::repro {
+
+// Runs (or resumes) a study and returns its name.
+std::string run(const study::StudyConfig& config, const Context& context);
+
+struct EntrySummary {
+  std::string label;
+  std::vector<double> values;  // one per finished seed
+  double median = 0.0;
+};
+
+// For each optimizer entry of the stored study, the median over seeds of a summary value.
+std::map<std::string, EntrySummary> medians(const Context& context, const std::string& study, const std::string& summary_key);
+
+// The id of a finished run of `study` with entry `label` and `seed`; throws if there is none.
+std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed);
+
+std::string format_percent(double fraction);
+
+}  // namespace descent::repro
