@@ -151,3 +151,38 @@ TEST(TorchOptimizer, LoadingForeignStateNamesTheProblem) {
 
 }  // namespace
 }  // namespace descent::optim
+
+#include "descent/batch/per_sample.hpp"
+
+namespace descent::batch {
+namespace {
+
+TEST(PerSample, ClosedFormForLinearLayersEqualsTheLoop) {
+  torch::manual_seed(3);
+  auto mlp = models::make_model({"mlp", {7, 5}, "tanh"}, {6}, 4);
+  mlp->to(torch::kFloat64);
+  const torch::Tensor x = torch::randn({12, 6}, torch::kFloat64), y = torch::randint(0, 4, {12});
+  const GradientStatistics closed = per_sample_statistics(*mlp, x, y, true);
+  const GradientStatistics loop = per_sample_statistics_by_loop(*mlp, x, y, true);
+  EXPECT_NEAR(closed.mean_norm_squared, loop.mean_norm_squared, 1e-12 * loop.mean_norm_squared);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_NEAR(closed.norm_squared[i], loop.norm_squared[i], 1e-10 * loop.norm_squared[i]);
+    EXPECT_NEAR(closed.dot_mean[i], loop.dot_mean[i], 1e-10 * std::abs(loop.dot_mean[i]) + 1e-14);
+  }
+  // And the loop itself against explicit per-sample gradients from the mean-loss backward.
+  std::vector<std::vector<double>> rows;
+  for (int i = 0; i < 12; ++i) {
+    mlp->zero_grad();
+    torch::nn::functional::cross_entropy(mlp->forward(x.slice(0, i, i + 1)), y.slice(0, i, i + 1)).backward();
+    std::vector<double> row;
+    for (const auto& p : mlp->parameters()) {
+      const torch::Tensor g = p.grad().reshape(-1).contiguous();
+      row.insert(row.end(), g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
+    }
+    rows.push_back(row);
+  }
+  EXPECT_NEAR(statistics_of(rows).mean_norm_squared, loop.mean_norm_squared, 1e-12 * loop.mean_norm_squared);
+}
+
+}  // namespace
+}  // namespace descent::batch

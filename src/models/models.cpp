@@ -7,6 +7,8 @@
 namespace descent::models {
 namespace {
 
+}  // namespace
+
 torch::Tensor activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);
   if (activation == "tanh") return torch::tanh(x);
@@ -14,6 +16,8 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "sigmoid") return torch::sigmoid(x);
   throw std::invalid_argument("unknown activation " + activation);
 }
+
+namespace {
 
 std::int64_t product(const std::vector<std::int64_t>& shape) {
   return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
@@ -35,10 +39,12 @@ torch::Tensor Mlp::forward(torch::Tensor x) {
   x = x.flatten(1);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     x = layers[i]->forward(x);
-    if (i + 1 < layers.size()) x = activate(x, activation);
+    if (i + 1 < layers.size()) x = activate(x);
   }
   return x;
 }
+
+torch::Tensor Mlp::activate(const torch::Tensor& x) const { return models::activate(x, activation); }
 
 Cnn::Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs) {
   const std::int64_t channels = image_shape.at(0);

@@ -11,6 +11,8 @@
 
 namespace descent::models {
 
+torch::Tensor activate(const torch::Tensor& x, const std::string& activation);
+
 struct Model : torch::nn::Module {
   // x: a batch of samples in their natural shape ({B, 1, 28, 28} images or {B, d} vectors).
   virtual torch::Tensor forward(torch::Tensor x) = 0;
@@ -20,6 +22,7 @@ struct Model : torch::nn::Module {
 struct Mlp : Model {
   Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor activate(const torch::Tensor& x) const;
 
   std::vector<torch::nn::Linear> layers;
   std::string activation;
