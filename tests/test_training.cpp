@@ -34,7 +34,7 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
 }
 
 TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
-  return {config.model, config.train, config.optimizers[0], config.schedule, seed};
+  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch};
 }
 
 TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {

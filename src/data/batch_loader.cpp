@@ -37,4 +37,8 @@ std::span<const std::int64_t> BatchLoader::batch(std::int64_t index) const {
                                                        static_cast<std::size_t>(end - begin));
 }
 
+std::span<const std::int64_t> BatchLoader::range(std::int64_t begin, std::int64_t count) const {
+  return std::span<const std::int64_t>(order_).subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(count));
+}
+
 }  // namespace descent::data

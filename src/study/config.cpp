@@ -231,6 +231,30 @@ void read_train(TableReader& root, TrainConfig& train, const std::string& source
   reader.reject_unknown();
 }
 
+ScheduleConfig read_schedule_table(const toml::table& table, const std::string& prefix, const std::string& source);
+
+void read_batch(TableReader& root, BatchConfig& batch, const std::string& source) {
+  const toml::table* table = root.table("batch");
+  if (!table) return;
+  TableReader reader(*table, "batch", source);
+  batch.policy = reader.string("policy", batch.policy, {"constant", "scheduled", "adaptive"});
+  batch.lr_scaling = reader.string("lr_scaling", batch.lr_scaling, {"none", "linear", "sqrt", "auto"});
+  batch.max = reader.integer("max", batch.max, 0);
+  if (batch.policy == "scheduled") {
+    const toml::table* schedule = reader.table("schedule");
+    if (!schedule) reader.fail("schedule", "a scheduled batch size needs a [batch.schedule] table");
+    batch.schedule = read_schedule_table(*schedule, "batch.schedule", source);
+  }
+  if (batch.policy == "adaptive") {
+    batch.test = reader.string("test", batch.test, {"norm", "inner_product", "orthogonality", "augmented"});
+    batch.threshold = reader.param({"threshold", ParamKind::real, batch.threshold, 0.0, 1e6, true, ""});
+    batch.orthogonality_threshold = reader.param({"orthogonality_threshold", ParamKind::real, batch.orthogonality_threshold, 0.0, 1e6, true, ""});
+    batch.test_interval = reader.integer("test_interval", batch.test_interval, 1);
+    batch.test_samples = reader.integer("test_samples", batch.test_samples, 2, 65536);
+  }
+  reader.reject_unknown(fmt::format(" for batch policy '{}'", batch.policy));
+}
+
 ParamValues read_params(TableReader& reader, const std::vector<ParamSpec>& specs) {
   ParamValues values;
   for (const auto& spec : specs) values[spec.name] = reader.param(spec);
@@ -327,6 +351,7 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_data(root, config.data, source);
   read_model(root, config.model, config.data, source);
   read_train(root, config.train, source);
+  read_batch(root, config.batch, source);
   read_optimizers(root, config);
   read_schedule(root, config.schedule, source);
   root.reject_unknown();
@@ -368,6 +393,16 @@ nlohmann::json schedule_json(const ScheduleConfig& schedule) {
   return out;
 }
 
+nlohmann::json batch_json(const BatchConfig& batch) {
+  nlohmann::json out = {{"policy", batch.policy}, {"lr_scaling", batch.lr_scaling}, {"max", batch.max}};
+  if (batch.policy == "scheduled") out["schedule"] = schedule_json(batch.schedule);
+  if (batch.policy == "adaptive") {
+    out.update({{"test", batch.test}, {"threshold", batch.threshold}, {"orthogonality_threshold", batch.orthogonality_threshold},
+                {"test_interval", batch.test_interval}, {"test_samples", batch.test_samples}});
+  }
+  return out;
+}
+
 nlohmann::json to_json(const StudyConfig& config) {
   nlohmann::json optimizers = nlohmann::json::array();
   for (const auto& entry : config.optimizers) {
@@ -397,6 +432,7 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"threads", config.train.threads}}},
       {"optimizers", optimizers},
       {"schedule", schedule_json(config.schedule)},
+      {"batch", batch_json(config.batch)},
   };
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "descent/batch/per_sample.hpp"
 #include "descent/data/batch_loader.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
@@ -72,19 +73,17 @@ Evaluation evaluate(models::Model& model, const TensorView& data) {
   return result;
 }
 
-// l2 and l1 norms of the whole gradient, read straight from the buffers (no temporaries): the
-// trace that schedule refinement (schedule/refine.hpp) learns from.
+// l2 and l1 norms of the whole gradient: the trace that schedule refinement
+// (schedule/refine.hpp) learns from. LibTorch's vectorized norm kernels make no full-size
+// temporaries.
 std::pair<double, double> gradient_norms(models::Model& model) {
   double squares = 0.0, absolutes = 0.0;
   for (const auto& p : model.parameters()) {
     const torch::Tensor& grad = p.grad();
     if (!grad.defined()) continue;
-    const torch::Tensor g = grad.contiguous();
-    const float* data = g.data_ptr<float>();
-    for (std::int64_t i = 0; i < g.numel(); ++i) {
-      squares += static_cast<double>(data[i]) * data[i];
-      absolutes += std::abs(static_cast<double>(data[i]));
-    }
+    const double l2 = grad.norm(2).item<double>();
+    squares += l2 * l2;
+    absolutes += grad.norm(1).item<double>();
   }
   return {std::sqrt(squares), absolutes};
 }
@@ -115,6 +114,48 @@ void record_evaluation(MetricLog& log, std::map<std::string, double>& summary, s
   if (!inserted) best->second = std::max(best->second, evaluation.accuracy);
 }
 
+// The batch size of each step: constant, following a schedule, or grown by AdAdaGrad's tests.
+class BatchSizer {
+public:
+  BatchSizer(const study::BatchConfig& config, std::int64_t base, std::int64_t train_size, std::int64_t planned_steps,
+             const std::string& optimizer)
+      : config_(config),
+        base_(base),
+        max_(config.max > 0 ? config.max : train_size),
+        schedule_(config.schedule, planned_steps),
+        scaling_(batch::parse_scaling(config.lr_scaling, optimizer)),
+        test_(config.policy == "adaptive" ? batch::parse_test(config.test) : batch::BatchTest::norm),
+        current_(std::min(base, max_)) {}
+
+  bool constant() const { return config_.policy == "constant"; }
+  // The size of the step at schedule position `position`.
+  std::int64_t size(std::int64_t position) {
+    if (config_.policy == "scheduled") {
+      current_ = std::clamp<std::int64_t>(std::llround(static_cast<double>(base_) * schedule_.factor(position)), 1, max_);
+    }
+    return current_;
+  }
+  // The learning-rate multiplier of the scaling rule at the current size.
+  double lr_factor() const { return batch::lr_scale(scaling_, base_, current_); }
+  bool test_due(std::int64_t step) const {
+    return config_.policy == "adaptive" && current_ < max_ && step % config_.test_interval == 0;
+  }
+  // Grows the batch from the statistics of the current micro-batch (never shrinks, capped).
+  void update(const batch::GradientStatistics& statistics) {
+    const auto requested = batch::requested_batch_size(statistics, test_, config_.threshold, config_.orthogonality_threshold);
+    current_ = batch::next_batch_size(current_, requested, max_);
+  }
+  std::int64_t test_samples() const { return config_.test_samples; }
+
+private:
+  study::BatchConfig config_;
+  std::int64_t base_, max_;
+  schedule::Schedule schedule_;
+  batch::LrScaling scaling_;
+  batch::BatchTest test_;
+  std::int64_t current_;
+};
+
 }  // namespace
 
 std::int64_t planned_steps(const study::TrainConfig& train, std::int64_t train_size) {
@@ -139,9 +180,15 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
   const bool has_validation = splits.validation.size() > 0;
   const TensorView validation_data = has_validation ? as_tensors(splits.validation) : TensorView{};
 
-  data::BatchLoader loader(splits.train.size(), run.train.batch_size, run.seed);
-  const std::int64_t total_steps = planned_steps(run.train, splits.train.size());
+  const std::int64_t n = splits.train.size();
+  data::BatchLoader loader(n, run.train.batch_size, run.seed);
+  // Schedules run over the steps a constant batch would take; with a changing batch, a step's
+  // position is the samples seen so far in units of the base batch, so the schedule still spans
+  // the whole sample budget.
+  const std::int64_t total_steps = planned_steps(run.train, n);
   const schedule::Schedule schedule(run.schedule, total_steps);
+  BatchSizer sizer(run.batch, run.train.batch_size, n, total_steps, run.optimizer.name);
+  const std::int64_t max_steps = run.train.max_steps > 0 ? run.train.max_steps : INT64_MAX;
   const double base_lr = run.optimizer.hyper.at("lr");  // for the recorded lr; groups scale their own
 
   RunInfo info{run.optimizer.label, run.seed, total_steps, loader.batches_per_epoch(), run.train.epochs,
@@ -152,68 +199,80 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
   MetricLog log;
   const auto run_start = Clock::now();
   double window_loss = 0.0, window_seconds = 0.0;
-  std::int64_t window_steps = 0, step = 0;
+  std::int64_t window_steps = 0, step = 0, samples = 0, epoch = 0, position = 0;
   bool keep_going = true;
+  loader.start_epoch(0);
 
-  for (std::int64_t epoch = 0; epoch < run.train.epochs && keep_going; ++epoch) {
-    loader.start_epoch(epoch);
-    for (std::int64_t b = 0; b < loader.batches_per_epoch() && keep_going; ++b) {
-      const auto step_start = Clock::now();
-      const auto indices = loader.batch(b);
-      const torch::Tensor index = torch::from_blob(const_cast<std::int64_t*>(indices.data()),
-                                                   {static_cast<std::int64_t>(indices.size())}, torch::kInt64);
-      const double factor = schedule.factor(step);
-      const double lr = base_lr * factor;
-      optimizer->set_learning_rate_factor(factor);
-      optimizer->zero_grad();
-      const torch::Tensor loss = loss_of(model->forward(train_data.features.index_select(0, index)),
-                                         train_data.targets.index_select(0, index), classification);
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value)) {
-        result.end = RunEnd::diverged;
-        result.diverged_step = step + 1;
-        break;
-      }
-      loss.backward();
-      const auto [norm_l2, norm_l1] = gradient_norms(*model);
-      optimizer->step(loss_value);
-      ++step;
-      log.add(step, "grad_norm_l2", norm_l2);
-      log.add(step, "grad_norm_l1", norm_l1);
-      window_loss += loss_value;
-      window_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
-      ++window_steps;
-      if (step % run.train.log_every == 0 || step == total_steps) {
-        log.add(step, "train_loss", window_loss / static_cast<double>(window_steps));
-        log.add(step, "lr", lr);
-        log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));
-        window_loss = window_seconds = 0.0;
-        window_steps = 0;
-      }
-      const StepEvent event{step, epoch, loss_value, lr};
-      for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;
-      if (interrupt_flag().load()) keep_going = false;
-      if (step >= total_steps) break;
+  while (keep_going && step < max_steps) {
+    const auto step_start = Clock::now();
+    const std::int64_t schedule_position = sizer.constant() ? step : samples / run.train.batch_size;
+    const std::int64_t batch_size = std::min(sizer.size(schedule_position), n - position);  // batches end with the epoch
+    const auto indices = loader.range(position, batch_size);
+    const torch::Tensor index = torch::from_blob(const_cast<std::int64_t*>(indices.data()), {batch_size}, torch::kInt64);
+    const torch::Tensor x = train_data.features.index_select(0, index), y = train_data.targets.index_select(0, index);
+    const double factor = schedule.factor(schedule_position) * sizer.lr_factor();
+    const double lr = base_lr * factor;
+    optimizer->set_learning_rate_factor(factor);
+    optimizer->zero_grad();
+    const torch::Tensor loss = loss_of(model->forward(x), y, classification);
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      result.end = RunEnd::diverged;
+      result.diverged_step = step + 1;
+      break;
     }
-    if (result.end == RunEnd::diverged) break;
-    const Evaluation test = evaluate(*model, test_data);
-    record_evaluation(log, result.summary, step, "test", test);
-    if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
-    log.add(step, "epoch", static_cast<double>(epoch + 1));
-    const EpochEvent event{step, epoch, test.loss, test.accuracy};
-    for (Callback* callback : callbacks) keep_going = callback->on_epoch_end(event) && keep_going;
-    if (step >= total_steps) break;
+    loss.backward();
+    const auto [norm_l2, norm_l1] = gradient_norms(*model);
+    if (sizer.test_due(step) && batch_size >= 2) {
+      const std::int64_t m = std::min(batch_size, sizer.test_samples());
+      sizer.update(batch::per_sample_statistics(*model, x.slice(0, 0, m), y.slice(0, 0, m), classification));
+    }
+    optimizer->step(loss_value);
+    ++step;
+    samples += batch_size;
+    position += batch_size;
+    log.add(step, "grad_norm_l2", norm_l2);
+    log.add(step, "grad_norm_l1", norm_l1);
+    window_loss += loss_value;
+    window_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
+    ++window_steps;
+    const bool epoch_done = position == n;
+    const bool budget_done = (epoch_done && epoch + 1 == run.train.epochs) || step >= max_steps;
+    if (step % run.train.log_every == 0 || budget_done) {
+      log.add(step, "train_loss", window_loss / static_cast<double>(window_steps));
+      log.add(step, "lr", lr);
+      log.add(step, "batch_size", static_cast<double>(batch_size));
+      log.add(step, "samples", static_cast<double>(samples));
+      log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));
+      window_loss = window_seconds = 0.0;
+      window_steps = 0;
+    }
+    const StepEvent event{step, epoch, loss_value, lr};
+    for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;
+    if (interrupt_flag().load()) keep_going = false;
+    if (epoch_done || budget_done) {
+      const Evaluation test = evaluate(*model, test_data);
+      record_evaluation(log, result.summary, step, "test", test);
+      if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
+      log.add(step, "epoch", static_cast<double>(epoch + 1));
+      const EpochEvent epoch_event{step, epoch, test.loss, test.accuracy};
+      for (Callback* callback : callbacks) keep_going = callback->on_epoch_end(epoch_event) && keep_going;
+      if (budget_done) break;
+      loader.start_epoch(++epoch);
+      position = 0;
+    }
   }
 
-  if (result.end != RunEnd::diverged && (interrupt_flag().load() || step < total_steps)) result.end = RunEnd::stopped;
+  const bool completed = (epoch + 1 == run.train.epochs && position == n) || step >= max_steps;
+  if (result.end != RunEnd::diverged && (interrupt_flag().load() || !completed)) result.end = RunEnd::stopped;
   result.steps = step;
   result.wall_seconds = std::chrono::duration<double>(Clock::now() - run_start).count();
   result.summary["steps"] = static_cast<double>(step);
+  result.summary["samples"] = static_cast<double>(samples);
+  result.summary["final_batch_size"] = static_cast<double>(sizer.size(samples / run.train.batch_size));
   result.summary["wall_time_s"] = result.wall_seconds;
   result.summary["parameters"] = static_cast<double>(info.parameters);
-  if (result.wall_seconds > 0) {
-    result.summary["samples_per_s"] = static_cast<double>(step * run.train.batch_size) / result.wall_seconds;
-  }
+  if (result.wall_seconds > 0) result.summary["samples_per_s"] = static_cast<double>(samples) / result.wall_seconds;
   result.metrics = std::move(log.rows);
   for (Callback* callback : callbacks) callback->on_end({result.end, step, result.wall_seconds});
   return result;

@@ -19,6 +19,8 @@ public:
   void start_epoch(std::int64_t epoch);
   // The sample indices of batch `index` of the current epoch.
   std::span<const std::int64_t> batch(std::int64_t index) const;
+  // Positions [begin, begin + count) of the current epoch's order (batches of any size).
+  std::span<const std::int64_t> range(std::int64_t begin, std::int64_t count) const;
 
 private:
   std::int64_t dataset_size_;

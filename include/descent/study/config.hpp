@@ -48,6 +48,20 @@ struct TrainConfig {
   std::int64_t threads = 1;
 };
 
+// How the batch size evolves: constant (train.batch_size), scheduled (a schedule's factor times
+// train.batch_size), or adaptive (AdAdaGrad's tests on per-sample gradients; batch/adaptive_batch.hpp).
+struct BatchConfig {
+  std::string policy = "constant";
+  schedule::ScheduleSpec schedule = schedule::default_spec("constant");
+  std::string test = "norm";  // norm | inner_product | orthogonality | augmented
+  double threshold = 0.1;     // eta, theta or nu
+  double orthogonality_threshold = 1.0;
+  std::int64_t max = 0;       // cap; 0: the training set size
+  std::int64_t test_interval = 1;
+  std::int64_t test_samples = 256;  // cap of the micro-batch whose per-sample gradients are computed
+  std::string lr_scaling = "none";  // none | linear | sqrt | auto, relative to train.batch_size
+};
+
 struct OptimizerEntry {
   std::string name;
   std::string label;  // shown in reports; defaults to the name, made unique
@@ -62,6 +76,7 @@ struct StudyConfig {
   DataConfig data;
   ModelConfig model;
   TrainConfig train;
+  BatchConfig batch;
   std::vector<OptimizerEntry> optimizers;
   ScheduleConfig schedule;
   std::string source;  // the file it came from, for messages

@@ -22,6 +22,7 @@ struct TrainingRun {
   study::OptimizerEntry optimizer;
   study::ScheduleConfig schedule;
   std::uint64_t seed = 0;
+  study::BatchConfig batch;
 };
 
 struct RunResult {
