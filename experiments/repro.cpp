@@ -12,9 +12,10 @@
 namespace descent::repro {
 
 Experiment linear_decay_experiment();
+Experiment adadagrad_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {linear_decay_experiment()};
+  static const std::vector<Experiment> all = {linear_decay_experiment(), adadagrad_experiment()};
   return all;
 }
 
@@ -53,6 +54,31 @@ std::int64_t run_id(const Context& context, const std::string& study, const std:
     }
   }
   throw Error(ExitCode::runtime_failure, fmt::format("study {} has no finished run {} seed {}", study, label, seed));
+}
+
+std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,
+                                                               const std::string& label) {
+  store::Store store(context.store);
+  std::map<std::uint64_t, std::vector<MetricRow>> out;
+  if (const auto record = store.find_study(study)) {
+    for (const auto& run : store.runs(record->id)) {
+      if (run.label == label && run.status == store::RunStatus::finished) out[run.seed] = store.metrics(run.id);
+    }
+  }
+  return out;
+}
+
+std::map<std::uint64_t, double> summary_by_seed(const Context& context, const std::string& study, const std::string& key) {
+  store::Store store(context.store);
+  std::map<std::uint64_t, double> out;
+  if (const auto record = store.find_study(study)) {
+    for (const auto& run : store.runs(record->id)) {
+      if (run.status != store::RunStatus::finished) continue;
+      const auto summary = store.summary(run.id);
+      if (auto it = summary.find(key); it != summary.end()) out[run.seed] = it->second;
+    }
+  }
+  return out;
 }
 
 std::string format_percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "descent/core/metrics.hpp"
 #include "descent/repro/experiment.hpp"
 #include "descent/study/config.hpp"
 
@@ -24,6 +25,13 @@ std::map<std::string, EntrySummary> medians(const Context& context, const std::s
 
 // The id of a finished run of `study` with entry `label` and `seed`; throws if there is none.
 std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed);
+
+// Metric rows of each finished run of `study` with entry `label`, by seed.
+std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,
+                                                               const std::string& label);
+
+// The values of one summary key of each finished run of `study`, by seed.
+std::map<std::uint64_t, double> summary_by_seed(const Context& context, const std::string& study, const std::string& key);
 
 std::string format_percent(double fraction);
 

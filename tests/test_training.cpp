@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "descent/models/models.hpp"
 #include "descent/optim/catalog.hpp"
@@ -119,6 +120,54 @@ TEST(Models, NamedParametersAndShapes) {
 
   const auto linear = models::make_model({"linear", {}, "relu"}, {5}, 1);
   EXPECT_EQ(linear->named_parameters().size(), 2u);
+}
+
+}  // namespace
+}  // namespace descent::train
+
+namespace descent::train {
+namespace {
+
+TEST(Trainer, AdaptiveBatchGrowsNeverShrinksAndIsCapped) {
+  auto config = small_study("adagrad", 0.05);
+  config.train.batch_size = 4;
+  config.batch.policy = "adaptive";
+  config.batch.threshold = 0.5;
+  config.batch.max = 64;
+  config.batch.lr_scaling = "sqrt";
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(result.end, RunEnd::finished);
+  EXPECT_EQ(result.summary.at("samples"), 2 * 500);  // the sample budget is the same as a constant batch's
+  std::set<std::int64_t> epoch_ends;
+  for (const auto& row : result.metrics) {
+    if (row.name == "epoch") epoch_ends.insert(row.step);
+  }
+  double previous = 0, last_lr = 0;
+  for (const auto& row : result.metrics) {
+    if (row.name == "batch_size" && !epoch_ends.count(row.step)) {
+      // Only an epoch's last batch may be cut short (by the epoch's end); others never shrink.
+      EXPECT_GE(row.value, previous) << "step " << row.step;
+      previous = row.value;
+      EXPECT_LE(row.value, 64);
+    }
+    if (row.name == "lr" && !epoch_ends.count(row.step)) last_lr = row.value;
+  }
+  EXPECT_GT(result.summary.at("final_batch_size"), 4);
+  EXPECT_LT(result.steps, 2 * 500 / 4);
+  // sqrt scaling: lr = 0.05 * sqrt(batch / 4) once the batch has grown.
+  EXPECT_NEAR(last_lr, 0.05 * std::sqrt(result.summary.at("final_batch_size") / 4.0), 1e-12);
+}
+
+TEST(Trainer, ScheduledBatchFollowsItsSchedule) {
+  auto config = small_study("sgd", 0.1);
+  config.batch.policy = "scheduled";
+  config.batch.schedule = schedule::default_spec("step");
+  config.batch.schedule.params["step_size"] = 8;
+  config.batch.schedule.params["gamma"] = 1.0;  // a constant factor: the same as a constant batch
+  const RunResult scheduled = train(run_of(config, 0), study::load_splits(config.data));
+  config.batch.policy = "constant";
+  const RunResult constant = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(scheduled.summary.at("final_test_loss"), constant.summary.at("final_test_loss"));
 }
 
 }  // namespace

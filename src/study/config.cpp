@@ -228,6 +228,7 @@ void read_train(TableReader& root, TrainConfig& train, const std::string& source
   train.max_steps = reader.integer("max_steps", train.max_steps, 0);
   train.log_every = reader.integer("log_every", train.log_every, 1);
   train.threads = reader.integer("threads", train.threads, 1, 256);
+  train.eval_every_samples = reader.integer("eval_every_samples", train.eval_every_samples, 0);
   reader.reject_unknown();
 }
 
@@ -429,7 +430,8 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"batch_size", config.train.batch_size},
         {"max_steps", config.train.max_steps},
         {"log_every", config.train.log_every},
-        {"threads", config.train.threads}}},
+        {"threads", config.train.threads},
+        {"eval_every_samples", config.train.eval_every_samples}}},
       {"optimizers", optimizers},
       {"schedule", schedule_json(config.schedule)},
       {"batch", batch_json(config.batch)},

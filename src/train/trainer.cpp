@@ -200,6 +200,7 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
   const auto run_start = Clock::now();
   double window_loss = 0.0, window_seconds = 0.0;
   std::int64_t window_steps = 0, step = 0, samples = 0, epoch = 0, position = 0;
+  std::int64_t next_evaluation = run.train.eval_every_samples;
   bool keep_going = true;
   loader.start_epoch(0);
 
@@ -250,6 +251,11 @@ RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Ca
     const StepEvent event{step, epoch, loss_value, lr};
     for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;
     if (interrupt_flag().load()) keep_going = false;
+    if (run.train.eval_every_samples > 0 && samples >= next_evaluation && !epoch_done && !budget_done) {
+      record_evaluation(log, result.summary, step, "test", evaluate(*model, test_data));
+      if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
+    }
+    while (run.train.eval_every_samples > 0 && next_evaluation <= samples) next_evaluation += run.train.eval_every_samples;
     if (epoch_done || budget_done) {
       const Evaluation test = evaluate(*model, test_data);
       record_evaluation(log, result.summary, step, "test", test);

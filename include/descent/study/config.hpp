@@ -46,6 +46,7 @@ struct TrainConfig {
   std::int64_t max_steps = 0;  // 0: no limit beyond epochs
   std::int64_t log_every = 50;
   std::int64_t threads = 1;
+  std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
 };
 
 // How the batch size evolves: constant (train.batch_size), scheduled (a schedule's factor times
