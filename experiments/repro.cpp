@@ -13,9 +13,10 @@ namespace descent::repro {
 
 Experiment linear_decay_experiment();
 Experiment adadagrad_experiment();
+Experiment ghost_bn_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {linear_decay_experiment(), adadagrad_experiment()};
+  static const std::vector<Experiment> all = {linear_decay_experiment(), adadagrad_experiment(), ghost_bn_experiment()};
   return all;
 }
 

@@ -133,6 +133,33 @@ TEST(Cli, StudyThenRerunSkipsFinishedRunsAndRewritesTheReport) {
   EXPECT_EQ(query(dir / "runs/descent.db", "PRAGMA integrity_check"), "ok");
 }
 
+TEST(Cli, LrFindRefineAndRepro) {
+  TempDir dir;
+  write_file(dir / "s.toml", "[study]\nname = \"tools\"\n[data]\ndataset = \"gaussian-mixture\"\n[train]\nepochs = 2\n"
+                             "[[optimizers]]\nname = \"sgd\"\nlr = 0.1\n");
+  const auto found = run_descent({"lr-find", "s.toml", "--steps", "50"}, dir.path());
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_GT(std::stod(found.out), 0.0);
+  EXPECT_TRUE(std::filesystem::exists(dir / "runs/reports/lr-find-tools/report.html"));
+  EXPECT_EQ(run_descent({"lr-find", "s.toml", "--start", "1", "--end", "0.1"}, dir.path()).exit_code, 2);
+
+  ASSERT_EQ(run_descent({"study", "s.toml", "--quiet"}, dir.path()).exit_code, 0);
+  const auto refined = run_descent({"refine", "1"}, dir.path());
+  ASSERT_EQ(refined.exit_code, 0) << refined.err;
+  EXPECT_EQ(refined.out, "runs/schedules/run-1-refined.json\n");
+  write_file(dir / "r.toml", "[study]\nname = \"refined\"\n[data]\ndataset = \"gaussian-mixture\"\n[[optimizers]]\nname = \"sgd\"\n"
+                             "[schedule]\nkind = \"refined\"\nfile = \"runs/schedules/run-1-refined.json\"\n");
+  EXPECT_EQ(run_descent({"study", "r.toml", "--quiet"}, dir.path()).exit_code, 0);
+  EXPECT_EQ(run_descent({"refine", "99"}, dir.path()).exit_code, 2);
+
+  const auto listing = run_descent({"repro"}, dir.path());
+  EXPECT_EQ(listing.exit_code, 0);
+  for (const char* name : {"linear-decay", "adadagrad", "ghost-bn"}) EXPECT_TRUE(contains(listing.out, name)) << listing.out;
+  const auto unknown = run_descent({"repro", "linear-decey"}, dir.path());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(contains(unknown.err, "did you mean 'linear-decay'")) << unknown.err;
+}
+
 TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
   TempDir dir;
   // Sized so that each run takes a fraction of a second to a few seconds.

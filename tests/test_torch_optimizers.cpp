@@ -186,3 +186,49 @@ TEST(PerSample, ClosedFormForLinearLayersEqualsTheLoop) {
 
 }  // namespace
 }  // namespace descent::batch
+
+#include "descent/models/ghost_batch_norm.hpp"
+
+namespace descent::models {
+namespace {
+
+TEST(GhostBatchNorm, WholeBatchGhostIsBatchNorm) {
+  torch::manual_seed(2);
+  const torch::Tensor x = torch::randn({64, 5}) * 3 + 1;
+  GhostBatchNorm ghost(5, 64);
+  torch::nn::BatchNorm1d reference(5);
+  for (int step = 0; step < 3; ++step) {
+    const torch::Tensor a = ghost->forward(x * (step + 1)), b = reference->forward(x * (step + 1));
+    EXPECT_LT((a - b).abs().max().item<double>(), 1e-5);
+  }
+  EXPECT_LT((ghost->running_mean - reference->running_mean).abs().max().item<double>(), 1e-6);
+  EXPECT_LT((ghost->running_var - reference->running_var).abs().max().item<double>(), 1e-5);
+  ghost->eval();
+  reference->eval();
+  EXPECT_LT((ghost->forward(x) - reference->forward(x)).abs().max().item<double>(), 1e-5);
+}
+
+TEST(GhostBatchNorm, GhostBatchesAreNormalizedApart) {
+  torch::manual_seed(3);
+  const torch::Tensor x = torch::randn({48, 4});
+  GhostBatchNorm ghost(4, 16);
+  const torch::Tensor out = ghost->forward(x);
+  for (int chunk = 0; chunk < 3; ++chunk) {
+    torch::nn::BatchNorm1d per_chunk(4);
+    const torch::Tensor expected = per_chunk->forward(x.slice(0, 16 * chunk, 16 * (chunk + 1)));
+    EXPECT_LT((out.slice(0, 16 * chunk, 16 * (chunk + 1)) - expected).abs().max().item<double>(), 1e-5);
+  }
+  // Running statistics: three momentum updates, one per ghost batch.
+  torch::Tensor mean = torch::zeros({4});
+  for (int chunk = 0; chunk < 3; ++chunk) mean = 0.9 * mean + 0.1 * x.slice(0, 16 * chunk, 16 * (chunk + 1)).mean(0);
+  EXPECT_LT((ghost->running_mean - mean).abs().max().item<double>(), 1e-6);
+}
+
+TEST(GhostBatchNorm, RegimeAdaptationAndSqrtRule) {
+  EXPECT_EQ(batch::regime_adapted_epochs(4, 1024, 32), 128);
+  EXPECT_EQ(batch::regime_adapted_epochs(4, 100, 32), 16);  // ceil(100 / 32) = 4
+  EXPECT_NEAR(batch::lr_scale(batch::LrScaling::sqrt, 32, 1024), std::sqrt(32.0), 1e-12);
+}
+
+}  // namespace
+}  // namespace descent::models

@@ -172,3 +172,37 @@ TEST(Trainer, ScheduledBatchFollowsItsSchedule) {
 
 }  // namespace
 }  // namespace descent::train
+
+#include "descent/train/lr_finder.hpp"
+
+namespace descent::train {
+namespace {
+
+TEST(LrFinder, SmoothingAndSuggestion) {
+  const auto smoothed = smooth_losses({2.0, 2.0, 2.0}, 0.9);
+  for (const double s : smoothed) EXPECT_NEAR(s, 2.0, 1e-12);  // bias correction: a constant stays constant
+  // A loss flat until 1e-3, falling fastest around 1e-2, rising after 1e-1.
+  std::vector<double> rates, losses;
+  for (int i = 0; i <= 60; ++i) {
+    const double log_lr = -5 + i * 0.1;
+    rates.push_back(std::pow(10.0, log_lr));
+    losses.push_back(2.0 - std::tanh(2 * (log_lr + 2)) + (log_lr > -1 ? 5 * (log_lr + 1) * (log_lr + 1) : 0.0));
+  }
+  EXPECT_NEAR(std::log10(suggest_learning_rate(rates, losses)), -2.0, 0.11);
+}
+
+TEST(LrFinder, RangeTestStopsWhenTheLossBlowsUp) {
+  // Least squares: any rate above 2 / L diverges (a separable classification task may not).
+  auto config = small_study("sgd", 0.1);
+  config.data.dataset = "linear-regression";
+  config.model.kind = "linear";
+  const LrFindResult result = find_learning_rate(config, study::load_splits(config.data), {1e-5, 1e3, 100, 0.9});
+  EXPECT_TRUE(result.stopped_early);
+  EXPECT_LT(result.losses.size(), 100u);
+  EXPECT_NEAR(result.learning_rates.front(), 1e-5, 1e-15);
+  EXPECT_GT(result.suggestion, 1e-4);
+  EXPECT_LT(result.suggestion, 1e2);
+}
+
+}  // namespace
+}  // namespace descent::train

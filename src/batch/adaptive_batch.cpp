@@ -114,4 +114,8 @@ double lr_scale(LrScaling rule, std::int64_t reference, std::int64_t batch) {
   return 1.0;
 }
 
+std::int64_t regime_adapted_epochs(std::int64_t epochs, std::int64_t batch, std::int64_t reference) {
+  return epochs * ((batch + reference - 1) / reference);
+}
+
 }  // namespace descent::batch

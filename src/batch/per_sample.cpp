@@ -72,7 +72,7 @@ GradientStatistics per_sample_statistics_by_loop(models::Model& model, const tor
 
 GradientStatistics per_sample_statistics(models::Model& model, const torch::Tensor& x, const torch::Tensor& y,
                                          bool classification) {
-  if (auto* mlp = dynamic_cast<models::Mlp*>(&model)) return closed_form(*mlp, x, y, classification);
+  if (auto* mlp = dynamic_cast<models::Mlp*>(&model); mlp && mlp->norms.empty()) return closed_form(*mlp, x, y, classification);
   return per_sample_statistics_by_loop(model, x, y, classification);
 }
 

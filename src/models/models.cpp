@@ -25,12 +25,16 @@ std::int64_t product(const std::vector<std::int64_t>& shape) {
 
 }  // namespace
 
-Mlp::Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation_name)
+Mlp::Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation_name,
+         bool batch_norm, std::int64_t ghost_batch)
     : activation(std::move(activation_name)) {
   std::int64_t width = inputs;
   for (std::size_t i = 0; i <= hidden.size(); ++i) {
     const std::int64_t next = i < hidden.size() ? hidden[i] : outputs;
     layers.push_back(register_module(fmt::format("fc{}", i + 1), torch::nn::Linear(width, next)));
+    if (batch_norm && i < hidden.size()) {
+      norms.push_back(register_module(fmt::format("bn{}", i + 1), GhostBatchNorm(next, ghost_batch)));
+    }
     width = next;
   }
 }
@@ -39,7 +43,10 @@ torch::Tensor Mlp::forward(torch::Tensor x) {
   x = x.flatten(1);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     x = layers[i]->forward(x);
-    if (i + 1 < layers.size()) x = activate(x);
+    if (i + 1 < layers.size()) {
+      if (!norms.empty()) x = norms[i]->forward(x);
+      x = activate(x);
+    }
   }
   return x;
 }
@@ -66,7 +73,8 @@ std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::v
                                   std::int64_t outputs) {
   if (config.kind == "cnn") return std::make_shared<Cnn>(sample_shape, outputs);
   if (config.kind == "linear") return std::make_shared<Mlp>(product(sample_shape), std::vector<std::int64_t>{}, outputs, "relu");
-  return std::make_shared<Mlp>(product(sample_shape), config.hidden, outputs, config.activation);
+  return std::make_shared<Mlp>(product(sample_shape), config.hidden, outputs, config.activation, config.batch_norm,
+                               config.ghost_batch);
 }
 
 }  // namespace descent::models

@@ -212,6 +212,9 @@ void read_model(TableReader& root, ModelConfig& model, const DataConfig& data, c
   if (model.kind == "mlp") {
     model.hidden = reader.integer_list("hidden", model.hidden, 1, true);
     model.activation = reader.string("activation", model.activation, models::activations());
+    model.batch_norm = reader.boolean("batch_norm", false);
+    model.ghost_batch = reader.integer("ghost_batch", 0, 0);
+    if (model.ghost_batch > 0 && !model.batch_norm) reader.fail("ghost_batch", "needs model.batch_norm = true");
   } else if (model.kind == "cnn" && data.dataset != "fashion-mnist") {
     reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
   }
@@ -241,6 +244,8 @@ void read_batch(TableReader& root, BatchConfig& batch, const std::string& source
   batch.policy = reader.string("policy", batch.policy, {"constant", "scheduled", "adaptive"});
   batch.lr_scaling = reader.string("lr_scaling", batch.lr_scaling, {"none", "linear", "sqrt", "auto"});
   batch.max = reader.integer("max", batch.max, 0);
+  batch.reference = reader.integer("reference", batch.reference, 0);
+  batch.regime_adaptation = reader.boolean("regime_adaptation", false);
   if (batch.policy == "scheduled") {
     const toml::table* schedule = reader.table("schedule");
     if (!schedule) reader.fail("schedule", "a scheduled batch size needs a [batch.schedule] table");
@@ -353,6 +358,11 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_model(root, config.model, config.data, source);
   read_train(root, config.train, source);
   read_batch(root, config.batch, source);
+  if (config.batch.policy == "adaptive" && config.model.batch_norm) {
+    throw ConfigError(fmt::format("{}: key 'batch.policy': the adaptive tests need per-sample gradients, which batch "
+                                  "normalization couples across samples; drop model.batch_norm or use another policy",
+                                  source));
+  }
   read_optimizers(root, config);
   read_schedule(root, config.schedule, source);
   root.reject_unknown();
@@ -395,7 +405,8 @@ nlohmann::json schedule_json(const ScheduleConfig& schedule) {
 }
 
 nlohmann::json batch_json(const BatchConfig& batch) {
-  nlohmann::json out = {{"policy", batch.policy}, {"lr_scaling", batch.lr_scaling}, {"max", batch.max}};
+  nlohmann::json out = {{"policy", batch.policy}, {"lr_scaling", batch.lr_scaling}, {"max", batch.max},
+                        {"reference", batch.reference}, {"regime_adaptation", batch.regime_adaptation}};
   if (batch.policy == "scheduled") out["schedule"] = schedule_json(batch.schedule);
   if (batch.policy == "adaptive") {
     out.update({{"test", batch.test}, {"threshold", batch.threshold}, {"orthogonality_threshold", batch.orthogonality_threshold},
@@ -424,7 +435,12 @@ nlohmann::json to_json(const StudyConfig& config) {
   return {
       {"study", {{"name", config.name}, {"seeds", config.seeds}}},
       {"data", data},
-      {"model", {{"kind", config.model.kind}, {"hidden", config.model.hidden}, {"activation", config.model.activation}}},
+      {"model",
+       {{"kind", config.model.kind},
+        {"hidden", config.model.hidden},
+        {"activation", config.model.activation},
+        {"batch_norm", config.model.batch_norm},
+        {"ghost_batch", config.model.ghost_batch}}},
       {"train",
        {{"epochs", config.train.epochs},
         {"batch_size", config.train.batch_size},

@@ -121,6 +121,7 @@ public:
              const std::string& optimizer)
       : config_(config),
         base_(base),
+        reference_(config.reference > 0 ? config.reference : base),
         max_(config.max > 0 ? config.max : train_size),
         schedule_(config.schedule, planned_steps),
         scaling_(batch::parse_scaling(config.lr_scaling, optimizer)),
@@ -136,7 +137,7 @@ public:
     return current_;
   }
   // The learning-rate multiplier of the scaling rule at the current size.
-  double lr_factor() const { return batch::lr_scale(scaling_, base_, current_); }
+  double lr_factor() const { return batch::lr_scale(scaling_, reference_, current_); }
   bool test_due(std::int64_t step) const {
     return config_.policy == "adaptive" && current_ < max_ && step % config_.test_interval == 0;
   }
@@ -149,7 +150,7 @@ public:
 
 private:
   study::BatchConfig config_;
-  std::int64_t base_, max_;
+  std::int64_t base_, reference_, max_;
   schedule::Schedule schedule_;
   batch::LrScaling scaling_;
   batch::BatchTest test_;
@@ -164,7 +165,12 @@ std::int64_t planned_steps(const study::TrainConfig& train, std::int64_t train_s
   return train.max_steps > 0 ? std::min(total, train.max_steps) : total;
 }
 
-RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Callback* const> callbacks) {
+RunResult train(const TrainingRun& requested, const data::Splits& splits, std::span<Callback* const> callbacks) {
+  TrainingRun run = requested;
+  if (run.batch.regime_adaptation) {
+    const std::int64_t reference = run.batch.reference > 0 ? run.batch.reference : run.train.batch_size;
+    run.train.epochs = batch::regime_adapted_epochs(run.train.epochs, run.train.batch_size, reference);
+  }
   torch::set_num_threads(static_cast<int>(run.train.threads));
   torch::manual_seed(run.seed);
 

@@ -52,4 +52,8 @@ enum class LrScaling { none, linear, sqrt };
 LrScaling parse_scaling(const std::string& name, const std::string& optimizer);  // "auto" picks by optimizer
 double lr_scale(LrScaling rule, std::int64_t reference, std::int64_t batch);
 
+// Hoffer et al.'s regime adaptation: as many updates as the reference batch would make, by
+// multiplying the epochs by ceil(batch / reference).
+std::int64_t regime_adapted_epochs(std::int64_t epochs, std::int64_t batch, std::int64_t reference);
+
 }  // namespace descent::batch

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "descent/models/ghost_batch_norm.hpp"
 #include "descent/study/config.hpp"
 
 namespace descent::models {
@@ -20,11 +21,15 @@ struct Model : torch::nn::Module {
 
 // MLP: flatten, then fc1..fcN with the activation between; "linear" is the MLP with no hidden layer.
 struct Mlp : Model {
-  Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation);
+  // batch_norm: (ghost) batch normalization between each hidden linear layer and its activation,
+  // named bn1, bn2, ...; ghost_batch 0 normalizes over the whole batch.
+  Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation,
+      bool batch_norm = false, std::int64_t ghost_batch = 0);
   torch::Tensor forward(torch::Tensor x) override;
   torch::Tensor activate(const torch::Tensor& x) const;
 
   std::vector<torch::nn::Linear> layers;
+  std::vector<GhostBatchNorm> norms;  // empty without batch_norm
   std::string activation;
 };
 

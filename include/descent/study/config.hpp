@@ -38,6 +38,8 @@ struct ModelConfig {
   std::string kind = "mlp";  // mlp | cnn | linear
   std::vector<std::int64_t> hidden = {256};
   std::string activation = "relu";
+  bool batch_norm = false;       // mlp: batch normalization after each hidden layer
+  std::int64_t ghost_batch = 0;  // ghost batch size for that normalization (0: the whole batch)
 };
 
 struct TrainConfig {
@@ -60,7 +62,9 @@ struct BatchConfig {
   std::int64_t max = 0;       // cap; 0: the training set size
   std::int64_t test_interval = 1;
   std::int64_t test_samples = 256;  // cap of the micro-batch whose per-sample gradients are computed
-  std::string lr_scaling = "none";  // none | linear | sqrt | auto, relative to train.batch_size
+  std::string lr_scaling = "none";  // none | linear | sqrt | auto, relative to `reference`
+  std::int64_t reference = 0;       // the batch the base lr and epochs belong to (0: train.batch_size)
+  bool regime_adaptation = false;   // Hoffer et al.: epochs x ceil(train.batch_size / reference)
 };
 
 struct OptimizerEntry {
