@@ -141,3 +141,31 @@ TEST(ScheduleConfig, ErrorsNameTheKey) {
 
 }  // namespace
 }  // namespace descent::schedule
+
+namespace descent::schedule {
+namespace {
+
+TEST(ScheduleConfig, HyperparameterSchedules) {
+  const auto config = study::parse_study_config(
+      "[study]\nname = \"s\"\n[[optimizers]]\nname = \"adamw\"\n[schedules.weight_decay]\nkind = \"linear\"\n"
+      "[schedules.beta1]\nkind = \"constant\"\nwarmup_steps = 10\n",
+      "s.toml");
+  ASSERT_EQ(config.hyper_schedules.size(), 2u);
+  EXPECT_EQ(config.hyper_schedules.at("weight_decay").kind, "linear");
+  auto error_of = [](const std::string& text) {
+    try {
+      study::parse_study_config(text, "s.toml");
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of("[study]\nname = \"s\"\n[[optimizers]]\nname = \"adamw\"\n[schedules.weight_decy]\nkind = \"linear\"\n")
+                .find("key 'schedules.weight_decy': no optimizer entry of this study has a hyperparameter 'weight_decy' (did you mean 'weight_decay'?)"),
+            std::string::npos);
+  EXPECT_NE(error_of("[study]\nname = \"s\"\n[[optimizers]]\nname = \"adamw\"\n[schedules.lr]\nkind = \"linear\"\n").find("follows [schedule]"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace descent::schedule

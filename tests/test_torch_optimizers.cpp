@@ -232,3 +232,36 @@ TEST(GhostBatchNorm, RegimeAdaptationAndSqrtRule) {
 
 }  // namespace
 }  // namespace descent::models
+
+namespace descent::optim {
+namespace {
+
+// A hyperparameter factor applied from the first step is the same as building with the product.
+TEST(TorchOptimizer, HyperparameterFactorsRebuildTheRuleAndKeepTheState) {
+  Problem scaled, direct;
+  Optimizer a("adamw", {{"lr", 0.01}, {"weight_decay", 0.2}, {"beta1", 0.9}}, scaled.model->named_parameters());
+  Optimizer b("adamw", {{"lr", 0.01}, {"weight_decay", 0.1}, {"beta1", 0.45}}, direct.model->named_parameters());
+  a.set_hyperparameter_factor("weight_decay", 0.5);
+  a.set_hyperparameter_factor("beta1", 0.5);
+  a.set_hyperparameter_factor("nonexistent", 0.5);  // groups without it are left alone
+  EXPECT_DOUBLE_EQ(a.hyperparameter(0, "weight_decay"), 0.1);
+  train(scaled, 5, [&](double) { a.step(); a.zero_grad(); });
+  train(direct, 5, [&](double) { b.step(); b.zero_grad(); });
+  const auto x = snapshot(scaled), y = snapshot(direct);
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_TRUE(torch::equal(x[i], y[i]));
+
+  // AdaGrad-Norm's accumulated b^2 survives a rebuild: factor 1 changes nothing at all.
+  Problem kept, untouched;
+  Optimizer c("adagrad_norm", {{"lr", 0.1}}, kept.model->named_parameters());
+  Optimizer d("adagrad_norm", {{"lr", 0.1}}, untouched.model->named_parameters());
+  train(kept, 3, [&](double) { c.step(); c.zero_grad(); });
+  train(untouched, 3, [&](double) { d.step(); d.zero_grad(); });
+  c.set_hyperparameter_factor("b0", 0.5);  // b0 only seeds b^2 at construction; the rebuilt rule must keep b^2
+  train(kept, 3, [&](double) { c.step(); c.zero_grad(); });
+  train(untouched, 3, [&](double) { d.step(); d.zero_grad(); });
+  const auto p = snapshot(kept), q = snapshot(untouched);
+  for (std::size_t i = 0; i < p.size(); ++i) EXPECT_TRUE(torch::equal(p[i], q[i]));
+}
+
+}  // namespace
+}  // namespace descent::optim

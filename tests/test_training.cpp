@@ -35,7 +35,7 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
 }
 
 TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
-  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch};
+  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules};
 }
 
 TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
@@ -202,6 +202,25 @@ TEST(LrFinder, RangeTestStopsWhenTheLossBlowsUp) {
   EXPECT_NEAR(result.learning_rates.front(), 1e-5, 1e-15);
   EXPECT_GT(result.suggestion, 1e-4);
   EXPECT_LT(result.suggestion, 1e2);
+}
+
+}  // namespace
+}  // namespace descent::train
+
+namespace descent::train {
+namespace {
+
+TEST(Trainer, WeightDecayFollowsItsSchedule) {
+  auto config = small_study("adamw", 0.01);
+  config.hyper_schedules["weight_decay"] = schedule::default_spec("linear");
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  std::vector<double> values;
+  for (const auto& row : result.metrics) {
+    if (row.name == "weight_decay") values.push_back(row.value);
+  }
+  ASSERT_GE(values.size(), 3u);
+  EXPECT_NEAR(values.front(), 0.01 * (1.0 - 4.0 / 31.0), 1e-12);  // logged after step 5 (position 4 of 0..31)
+  EXPECT_TRUE(std::is_sorted(values.rbegin(), values.rend()));
 }
 
 }  // namespace

@@ -27,7 +27,12 @@ struct TypedGroup {
   std::vector<std::vector<T*>> slot_pointers;
   double learning_rate = 0.0;
 
-  TypedGroup(const std::string& optimizer, const ParamValues& resolved, ParamGroup group) {
+  std::string optimizer;
+  ParamValues base;     // the resolved values the group was built with
+  ParamValues current;  // after hyperparameter schedules
+
+  TypedGroup(const std::string& optimizer_, const ParamValues& resolved, ParamGroup group)
+      : optimizer(optimizer_), base(resolved), current(resolved) {
     rule = make_rule<T>(optimizer, resolved);
     learning_rate = resolved.at("lr");
     params = std::move(group.params);
@@ -42,6 +47,16 @@ struct TypedGroup {
       slots.push_back(std::move(state));
       slot_pointers.push_back(std::move(pointers));
     }
+  }
+
+  // A new rule with the changed value; per-element state lives outside the rule, scalar state moves over.
+  void scale_hyperparameter(const std::string& name, double factor) {
+    const auto it = base.find(name);
+    if (it == base.end() || current.at(name) == it->second * factor) return;
+    current[name] = it->second * factor;
+    auto rebuilt = make_rule<T>(optimizer, current);
+    rebuilt->load_scalar_state(rule->scalar_state());
+    rule = std::move(rebuilt);
   }
 
   void step(std::int64_t step, double factor, std::optional<double> loss, const FusedOptions& options) {
@@ -146,6 +161,14 @@ void Optimizer::step(std::optional<double> loss) {
 }
 
 void Optimizer::set_learning_rate_factor(double factor) { factor_ = factor; }
+
+void Optimizer::set_hyperparameter_factor(const std::string& name, double factor) {
+  for (auto& group : groups_) std::visit([&](auto& g) { g.scale_hyperparameter(name, factor); }, group->typed);
+}
+
+double Optimizer::hyperparameter(std::size_t group, const std::string& name) const {
+  return std::visit([&](const auto& g) { return g.current.at(name); }, groups_.at(group)->typed);
+}
 
 double Optimizer::learning_rate(std::size_t group) const {
   return std::visit([&](const auto& g) { return g.learning_rate * factor_; }, groups_.at(group)->typed);

@@ -349,6 +349,30 @@ void read_schedule(TableReader& root, ScheduleConfig& schedule, const std::strin
   schedule = table ? read_schedule_table(*table, "schedule", source) : schedule::default_spec("constant");
 }
 
+void read_hyper_schedules(TableReader& root, StudyConfig& config) {
+  const toml::table* table = root.table("schedules");
+  if (!table) return;
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());
+    const std::string path = "schedules." + name;
+    if (name == "lr") throw ConfigError(fmt::format("{}: key '{}': the learning rate follows [schedule]", config.source, path));
+    bool known = false;
+    std::vector<std::string> candidates;
+    for (const auto& entry : config.optimizers) {
+      for (const auto& [hyper, value] : entry.hyper) {
+        known = known || hyper == name;
+        if (hyper != "lr") candidates.push_back(hyper);
+      }
+    }
+    if (!known) {
+      throw ConfigError(fmt::format("{}: key '{}': no optimizer entry of this study has a hyperparameter '{}'{}", config.source,
+                                    path, name, text::did_you_mean(name, candidates)));
+    }
+    if (!node.is_table()) throw ConfigError(fmt::format("{}: key '{}': expected a schedule table", config.source, path));
+    config.hyper_schedules[name] = read_schedule_table(*node.as_table(), path, config.source);
+  }
+}
+
 StudyConfig read_config(const toml::table& document, const std::string& source) {
   StudyConfig config;
   config.source = source;
@@ -365,6 +389,7 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   }
   read_optimizers(root, config);
   read_schedule(root, config.schedule, source);
+  read_hyper_schedules(root, config);
   root.reject_unknown();
   return config;
 }
@@ -401,6 +426,12 @@ nlohmann::json schedule_json(const ScheduleConfig& schedule) {
     out["parts"] = nlohmann::json::array();
     for (const auto& part : schedule.parts) out["parts"].push_back(schedule_json(part));
   }
+  return out;
+}
+
+nlohmann::json hyper_schedules_json(const std::map<std::string, ScheduleConfig>& schedules) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, schedule] : schedules) out[name] = schedule_json(schedule);
   return out;
 }
 
@@ -451,6 +482,7 @@ nlohmann::json to_json(const StudyConfig& config) {
       {"optimizers", optimizers},
       {"schedule", schedule_json(config.schedule)},
       {"batch", batch_json(config.batch)},
+      {"schedules", hyper_schedules_json(config.hyper_schedules)},
   };
 }
 

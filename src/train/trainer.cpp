@@ -196,6 +196,10 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   BatchSizer sizer(run.batch, run.train.batch_size, n, total_steps, run.optimizer.name);
   const std::int64_t max_steps = run.train.max_steps > 0 ? run.train.max_steps : INT64_MAX;
   const double base_lr = run.optimizer.hyper.at("lr");  // for the recorded lr; groups scale their own
+  std::map<std::string, schedule::Schedule> hyper_schedules;
+  for (const auto& [name, spec] : run.hyper_schedules) {
+    if (run.optimizer.hyper.count(name)) hyper_schedules.emplace(name, schedule::Schedule(spec, total_steps));
+  }
 
   RunInfo info{run.optimizer.label, run.seed, total_steps, loader.batches_per_epoch(), run.train.epochs,
                count_parameters(*model)};
@@ -220,6 +224,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     const double factor = schedule.factor(schedule_position) * sizer.lr_factor();
     const double lr = base_lr * factor;
     optimizer->set_learning_rate_factor(factor);
+    for (const auto& [name, hyper_schedule] : hyper_schedules) {
+      optimizer->set_hyperparameter_factor(name, hyper_schedule.factor(schedule_position));
+    }
     optimizer->zero_grad();
     const torch::Tensor loss = loss_of(model->forward(x), y, classification);
     const double loss_value = loss.item<double>();
@@ -248,6 +255,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     if (step % run.train.log_every == 0 || budget_done) {
       log.add(step, "train_loss", window_loss / static_cast<double>(window_steps));
       log.add(step, "lr", lr);
+      for (const auto& [name, hyper_schedule] : hyper_schedules) {
+        log.add(step, name, run.optimizer.hyper.at(name) * hyper_schedule.factor(schedule_position));
+      }
       log.add(step, "batch_size", static_cast<double>(batch_size));
       log.add(step, "samples", static_cast<double>(samples));
       log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));

@@ -24,6 +24,9 @@ public:
   virtual void step(std::optional<double> loss = std::nullopt) = 0;
   // Multiplies every group's own learning rate by `factor` from the next step on (schedules).
   virtual void set_learning_rate_factor(double factor) = 0;
+  // Multiplies hyperparameter `name` (weight_decay, beta1, ...) of every group that has it by
+  // `factor` from the next step on; per-element and scalar state carry over.
+  virtual void set_hyperparameter_factor(const std::string& name, double factor) = 0;
 };
 
 struct ParamGroup {
@@ -46,8 +49,11 @@ public:
   void zero_grad() override;
   void step(std::optional<double> loss = std::nullopt) override;
   void set_learning_rate_factor(double factor) override;
+  void set_hyperparameter_factor(const std::string& name, double factor) override;
 
   std::int64_t steps_taken() const { return step_; }
+  // The value hyperparameter `name` has in `group` now (after any factor).
+  double hyperparameter(std::size_t group, const std::string& name) const;
   double learning_rate(std::size_t group) const;
 
   // State keyed by parameter name: "<name>/<slot>" tensors, per-group scalars, the step count.

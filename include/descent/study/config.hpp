@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +85,9 @@ struct StudyConfig {
   BatchConfig batch;
   std::vector<OptimizerEntry> optimizers;
   ScheduleConfig schedule;
+  // [schedules.NAME]: a schedule whose factor multiplies hyperparameter NAME (weight_decay,
+  // beta1, momentum, ...) of every optimizer entry that has it.
+  std::map<std::string, ScheduleConfig> hyper_schedules;
   std::string source;  // the file it came from, for messages
 };
 

@@ -23,6 +23,7 @@ struct TrainingRun {
   study::ScheduleConfig schedule;
   std::uint64_t seed = 0;
   study::BatchConfig batch;
+  std::map<std::string, study::ScheduleConfig> hyper_schedules;
 };
 
 struct RunResult {
