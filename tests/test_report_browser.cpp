@@ -31,8 +31,8 @@ TEST(ReportInBrowser, LoadsDataWithoutScriptErrors) {
   const std::string dom = read_file(dom_path);
   EXPECT_NE(dom.find("data-descent-status=\"ok\""), std::string::npos) << dom.substr(0, 2000);
   EXPECT_EQ(dom.find("data-descent-error"), std::string::npos);
-  // train loss, test accuracy, test loss, learning rate (no validation split here)
-  EXPECT_NE(dom.find("data-descent-charts=\"4\""), std::string::npos);
+  // train loss, test accuracy, test loss, learning rate, batch size (no validation split here)
+  EXPECT_NE(dom.find("data-descent-charts=\"5\""), std::string::npos);
   // uPlot draws the charts when the build's npm step installed it; descent's SVG otherwise.
   const bool has_uplot = std::filesystem::exists(std::filesystem::path(DESCENT_WEB_DIR) / "uPlot.iife.min.js");
   EXPECT_NE(dom.find(has_uplot ? "data-descent-renderer=\"uplot\"" : "data-descent-renderer=\"svg\""), std::string::npos);

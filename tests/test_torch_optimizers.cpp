@@ -265,3 +265,23 @@ TEST(TorchOptimizer, HyperparameterFactorsRebuildTheRuleAndKeepTheState) {
 
 }  // namespace
 }  // namespace descent::optim
+
+namespace descent::optim {
+namespace {
+
+TEST(TorchOptimizer, ClipNormMatchesTorchClipGradNorm) {
+  Problem ours, theirs;
+  Optimizer clipped("sgd", {{"lr", 0.1}, {"clip_norm", 0.05}}, ours.model->named_parameters());
+  torch::optim::SGD reference(theirs.model->parameters(), torch::optim::SGDOptions(0.1));
+  train(ours, 5, [&](double) { clipped.step(); clipped.zero_grad(); });
+  train(theirs, 5, [&](double) {
+    torch::nn::utils::clip_grad_norm_(theirs.model->parameters(), 0.05);
+    reference.step();
+    reference.zero_grad();
+  });
+  const auto a = snapshot(ours), b = snapshot(theirs);
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-12);
+}
+
+}  // namespace
+}  // namespace descent::optim

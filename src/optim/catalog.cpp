@@ -115,8 +115,18 @@ std::vector<OptimizerInfo> make_catalog() {
 
 }  // namespace
 
+// Every optimizer also takes clip_norm: the group's gradient is scaled to at most this global
+// l2 norm before the step (torch.nn.utils.clip_grad_norm_'s rule), so it can be scheduled too.
+std::vector<OptimizerInfo> with_clipping(std::vector<OptimizerInfo> entries) {
+  for (auto& entry : entries) {
+    entry.params.push_back({"clip_norm", ParamKind::real, 0.0, 0.0, 1e12, false,
+                            "clip the group's gradient to this global l2 norm first (0: off)"});
+  }
+  return entries;
+}
+
 const std::vector<OptimizerInfo>& catalog() {
-  static const std::vector<OptimizerInfo> entries = make_catalog();
+  static const std::vector<OptimizerInfo> entries = with_clipping(make_catalog());
   return entries;
 }
 

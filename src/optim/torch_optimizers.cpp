@@ -59,7 +59,24 @@ struct TypedGroup {
     rule = std::move(rebuilt);
   }
 
+  // Scales the group's gradients in place to at most clip_norm (global l2 norm), as
+  // torch.nn.utils.clip_grad_norm_ does: factor min(1, clip / (norm + 1e-6)).
+  void clip_gradients() {
+    const double clip = current.at("clip_norm");
+    if (clip <= 0.0) return;
+    double squares = 0.0;
+    for (const auto& p : params) {
+      if (p.grad().defined()) squares += std::pow(p.grad().norm(2).template item<double>(), 2);
+    }
+    const double scale = clip / (std::sqrt(squares) + 1e-6);
+    if (scale >= 1.0) return;
+    for (auto& p : params) {
+      if (p.grad().defined()) p.mutable_grad().mul_(scale);
+    }
+  }
+
   void step(std::int64_t step, double factor, std::optional<double> loss, const FusedOptions& options) {
+    clip_gradients();
     std::vector<ParamBuffer<T>> buffers;
     std::vector<torch::Tensor> contiguous_grads;  // keeps copies alive for the step
     for (std::size_t i = 0; i < params.size(); ++i) {

@@ -28,7 +28,7 @@ struct ChartDef {
 constexpr ChartDef kCharts[] = {
     {"train_loss", "Training loss", true},      {"test_accuracy", "Test accuracy", false},
     {"test_loss", "Test loss", true},           {"val_accuracy", "Validation accuracy", false},
-    {"lr", "Learning rate", false},
+    {"lr", "Learning rate", false},        {"batch_size", "Batch size", false},
 };
 
 std::vector<double> summary_values(const std::vector<std::map<std::string, double>>& summaries, const std::string& key) {
