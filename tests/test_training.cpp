@@ -225,3 +225,54 @@ TEST(Trainer, WeightDecayFollowsItsSchedule) {
 
 }  // namespace
 }  // namespace descent::train
+
+#include "helpers.hpp"
+
+namespace descent::train {
+namespace {
+
+// A run stopped part-way and resumed from its checkpoint ends with the same bits as one that
+// never stopped: schedules, batch growth, optimizer state and data order all pick up exactly.
+TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
+  auto config = small_study("adagrad_norm", 0.5);
+  config.train.epochs = 3;
+  config.schedule = schedule::default_spec("cosine");
+  config.batch.policy = "adaptive";
+  config.batch.threshold = 2.0;
+  config.batch.max = 128;
+  config.train.batch_size = 8;
+  const data::Splits splits = study::load_splits(config.data);
+  const RunResult straight = train(run_of(config, 5), splits);
+
+  testing::TempDir dir;
+  config.train.checkpoint_every = 7;
+  TrainingRun resumable = run_of(config, 5);
+  resumable.checkpoint = dir / "run.pt";
+  struct StopAt : Callback {
+    std::int64_t at;
+    explicit StopAt(std::int64_t step) : at(step) {}
+    bool on_step_end(const StepEvent& event) override { return event.step < at; }
+  } stop(20);
+  Callback* callbacks[] = {&stop};
+  const RunResult first = train(resumable, splits, callbacks);
+  EXPECT_EQ(first.end, RunEnd::stopped);
+  ASSERT_TRUE(std::filesystem::exists(resumable.checkpoint));
+  const RunResult resumed = train(resumable, splits);
+  EXPECT_EQ(resumed.end, RunEnd::finished);
+  EXPECT_EQ(resumed.steps, straight.steps);
+
+  auto results = [](const RunResult& r) {
+    std::vector<std::tuple<std::int64_t, std::string, double>> rows;
+    for (const auto& row : r.metrics) {
+      if (row.name != "step_time_ms") rows.emplace_back(row.step, row.name, row.value);
+    }
+    return rows;
+  };
+  EXPECT_EQ(results(resumed), results(straight));
+  for (const char* key : {"final_test_loss", "final_test_accuracy", "final_val_loss", "final_batch_size", "samples"}) {
+    EXPECT_EQ(resumed.summary.at(key), straight.summary.at(key)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace descent::train

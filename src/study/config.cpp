@@ -232,6 +232,7 @@ void read_train(TableReader& root, TrainConfig& train, const std::string& source
   train.log_every = reader.integer("log_every", train.log_every, 1);
   train.threads = reader.integer("threads", train.threads, 1, 256);
   train.eval_every_samples = reader.integer("eval_every_samples", train.eval_every_samples, 0);
+  train.checkpoint_every = reader.integer("checkpoint_every", train.checkpoint_every, 0);
   reader.reject_unknown();
 }
 
@@ -498,6 +499,7 @@ nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_
 std::string run_key(const nlohmann::json& run_config) {
   nlohmann::json identity = run_config;
   identity["train"].erase("threads");
+  identity["train"].erase("checkpoint_every");  // how often to save changes no result
   // FNV-1a over the canonical dump: nlohmann's objects are key-sorted, so the dump is stable.
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   for (const char c : identity.dump()) {

@@ -75,6 +75,8 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
     train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules};
+    // Checkpoints sit beside the store, named by the run's identity, and go when the run ends.
+    run.checkpoint = options.store_path.parent_path() / "checkpoints" / fmt::format("{}-{}.pt", config.name, planned.key);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));
     std::vector<train::Callback*> callbacks;
     if (options.progress) callbacks.push_back(&progress);
@@ -84,6 +86,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       outcome.interrupted = train::interrupt_flag().load();
       store.finish_run(run_id, status, result.diverged_step, result.metrics, result.summary,
                        outcome.interrupted ? "interrupted" : "");
+      if (status != store::RunStatus::failed) std::filesystem::remove(run.checkpoint);
       ++outcome.ran;
       if (status == store::RunStatus::diverged) ++outcome.diverged;
       if (status == store::RunStatus::failed) ++outcome.failed;

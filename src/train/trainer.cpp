@@ -1,9 +1,15 @@
 #include "descent/train/trainer.hpp"
 
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <fmt/format.h>
 #include <cmath>
 
 #include "descent/batch/per_sample.hpp"
+#include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
 #include "descent/data/batch_loader.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
@@ -147,6 +153,8 @@ public:
     current_ = batch::next_batch_size(current_, requested, max_);
   }
   std::int64_t test_samples() const { return config_.test_samples; }
+  std::int64_t current() const { return current_; }
+  void restore(std::int64_t current) { current_ = current; }
 
 private:
   study::BatchConfig config_;
@@ -156,6 +164,60 @@ private:
   batch::BatchTest test_;
   std::int64_t current_;
 };
+
+// Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
+struct LoopState {
+  std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, window_steps = 0, batch = 0;
+  double window_loss = 0.0;
+};
+
+void save_checkpoint(const std::filesystem::path& path, models::Model& model, const optim::TrainingOptimizer& optimizer,
+                     const LoopState& state, const MetricLog& log, const std::map<std::string, double>& summary) {
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+  model.save(model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : log.rows) rows.push_back({row.step, row.name, row.value});
+  const nlohmann::json loop = {{"step", state.step},           {"samples", state.samples},   {"epoch", state.epoch},
+                               {"position", state.position},   {"next_evaluation", state.next_evaluation},
+                               {"window_steps", state.window_steps}, {"window_loss", state.window_loss},
+                               {"batch", state.batch},         {"metrics", rows},            {"summary", summary}};
+  archive.write("loop", c10::IValue(loop.dump()));
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  env::write_file_atomically(path, bytes.str());
+}
+
+LoopState load_checkpoint(const std::filesystem::path& path, models::Model& model, optim::TrainingOptimizer& optimizer,
+                          MetricLog& log, std::map<std::string, double>& summary) {
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+  try {
+    archive.load_from(path.string());
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    model.load(model_archive);
+    optimizer.load(optimizer_archive);
+    c10::IValue loop_value;
+    archive.read("loop", loop_value);
+    const auto loop = nlohmann::json::parse(loop_value.toStringRef());
+    LoopState state;
+    state.step = loop.at("step");
+    state.samples = loop.at("samples");
+    state.epoch = loop.at("epoch");
+    state.position = loop.at("position");
+    state.next_evaluation = loop.at("next_evaluation");
+    state.window_steps = loop.at("window_steps");
+    state.window_loss = loop.at("window_loss");
+    state.batch = loop.at("batch");
+    for (const auto& row : loop.at("metrics")) log.rows.push_back({row.at(0), row.at(1), row.at(2)});
+    summary = loop.at("summary").get<std::map<std::string, double>>();
+    return state;
+  } catch (const std::exception& error) {
+    throw Error(ExitCode::runtime_failure, fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what()));
+  }
+}
 
 }  // namespace
 
@@ -212,7 +274,14 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   std::int64_t window_steps = 0, step = 0, samples = 0, epoch = 0, position = 0;
   std::int64_t next_evaluation = run.train.eval_every_samples;
   bool keep_going = true;
-  loader.start_epoch(0);
+  const bool checkpointing = run.train.checkpoint_every > 0 && !run.checkpoint.empty();
+  if (checkpointing && std::filesystem::exists(run.checkpoint)) {
+    const LoopState state = load_checkpoint(run.checkpoint, *model, *optimizer, log, result.summary);
+    step = state.step, samples = state.samples, epoch = state.epoch, position = state.position;
+    next_evaluation = state.next_evaluation, window_steps = state.window_steps, window_loss = state.window_loss;
+    sizer.restore(state.batch);
+  }
+  loader.start_epoch(epoch);
 
   while (keep_going && step < max_steps) {
     const auto step_start = Clock::now();
@@ -282,6 +351,11 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       if (budget_done) break;
       loader.start_epoch(++epoch);
       position = 0;
+    }
+    if (checkpointing && step % run.train.checkpoint_every == 0) {
+      save_checkpoint(run.checkpoint, *model, *optimizer,
+                      {step, samples, epoch, position, next_evaluation, window_steps, sizer.current(), window_loss}, log,
+                      result.summary);
     }
   }
 

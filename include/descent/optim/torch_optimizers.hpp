@@ -27,6 +27,9 @@ public:
   // Multiplies hyperparameter `name` (weight_decay, beta1, ...) of every group that has it by
   // `factor` from the next step on; per-element and scalar state carry over.
   virtual void set_hyperparameter_factor(const std::string& name, double factor) = 0;
+  // State keyed by parameter name, for checkpoints.
+  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load(torch::serialize::InputArchive& archive) = 0;
 };
 
 struct ParamGroup {
@@ -57,9 +60,9 @@ public:
   double learning_rate(std::size_t group) const;
 
   // State keyed by parameter name: "<name>/<slot>" tensors, per-group scalars, the step count.
-  void save(torch::serialize::OutputArchive& archive) const;
+  void save(torch::serialize::OutputArchive& archive) const override;
   // Throws Error naming the missing or mismatched parameter.
-  void load(torch::serialize::InputArchive& archive);
+  void load(torch::serialize::InputArchive& archive) override;
 
 private:
   struct Group;

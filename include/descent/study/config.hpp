@@ -50,6 +50,7 @@ struct TrainConfig {
   std::int64_t log_every = 50;
   std::int64_t threads = 1;
   std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
+  std::int64_t checkpoint_every = 0;    // save a resumable checkpoint every this many steps (0: never)
 };
 
 // How the batch size evolves: constant (train.batch_size), scheduled (a schedule's factor times

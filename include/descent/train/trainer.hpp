@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -24,6 +25,9 @@ struct TrainingRun {
   std::uint64_t seed = 0;
   study::BatchConfig batch;
   std::map<std::string, study::ScheduleConfig> hyper_schedules;
+  // With train.checkpoint_every > 0: where the run's checkpoint lives. A run that finds one there
+  // continues from it and ends with the same numbers as a run that never stopped.
+  std::filesystem::path checkpoint;
 };
 
 struct RunResult {
