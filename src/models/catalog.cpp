@@ -1,15 +1,8 @@
 #include "descent/models/catalog.hpp"
 
+#include "descent/core/named.hpp"
+
 namespace descent {
-namespace {
-
-std::vector<std::string> names_of(const std::vector<CatalogEntry>& entries) {
-  std::vector<std::string> names;
-  for (const auto& entry : entries) names.push_back(entry.name);
-  return names;
-}
-
-}  // namespace
 
 namespace models {
 

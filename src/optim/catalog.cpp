@@ -1,5 +1,7 @@
 #include "descent/optim/catalog.hpp"
 
+#include "descent/core/named.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -130,17 +132,8 @@ const std::vector<OptimizerInfo>& catalog() {
   return entries;
 }
 
-const OptimizerInfo* find_optimizer(std::string_view name) {
-  for (const auto& info : catalog()) {
-    if (info.name == name) return &info;
-  }
-  return nullptr;
-}
+const OptimizerInfo* find_optimizer(std::string_view name) { return find_by_name(catalog(), name); }
 
-std::vector<std::string> optimizer_names() {
-  std::vector<std::string> names;
-  for (const auto& info : catalog()) names.push_back(info.name);
-  return names;
-}
+std::vector<std::string> optimizer_names() { return names_of(catalog()); }
 
 }  // namespace descent::optim

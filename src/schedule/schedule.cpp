@@ -1,5 +1,7 @@
 #include "descent/schedule/schedule.hpp"
 
+#include "descent/core/named.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -101,18 +103,9 @@ const std::vector<ScheduleInfo>& catalog() {
   return entries;
 }
 
-const ScheduleInfo* find_schedule(std::string_view name) {
-  for (const auto& info : catalog()) {
-    if (info.name == name) return &info;
-  }
-  return nullptr;
-}
+const ScheduleInfo* find_schedule(std::string_view name) { return find_by_name(catalog(), name); }
 
-std::vector<std::string> schedule_names() {
-  std::vector<std::string> names;
-  for (const auto& info : catalog()) names.push_back(info.name);
-  return names;
-}
+std::vector<std::string> schedule_names() { return names_of(catalog()); }
 
 ScheduleSpec default_spec(const std::string& kind) {
   ScheduleSpec spec;
