@@ -198,5 +198,36 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
   EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
 }
 
+// Ctrl-C: the current run is recorded as failed ("interrupted"), the process exits 130, the store
+// stays sound, and the next invocation reruns that run.
+TEST(Cli, InterruptedStudyExits130AndResumes) {
+  TempDir dir;
+  write_file(dir / "slow.toml",
+             "[study]\nname = \"slow\"\nseeds = [0, 1]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
+             "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 6\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.path().c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
+    execl(descent_binary(), descent_binary(), "study", "slow.toml", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto db = dir / "runs/descent.db";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (!std::filesystem::exists(db) || query(db, "SELECT count(*) FROM runs WHERE status = 'running'") != "1")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_EQ(query(db, "SELECT message FROM runs WHERE status = 'failed'"), "interrupted");
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+  const auto resumed = run_descent({"study", "slow.toml", "--quiet"}, dir.path());
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "2");
+}
+
 }  // namespace
 }  // namespace descent::testing
