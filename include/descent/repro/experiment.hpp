@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "descent/report/svg_chart.hpp"
+
 namespace descent::repro {
 
 struct Check {
@@ -19,7 +21,8 @@ struct Check {
 
 struct Outcome {
   std::vector<Check> checks;
-  std::string details_markdown;  // tables and notes for the report
+  std::string details_markdown;          // tables and notes for the report
+  std::vector<report::ChartSpec> charts;  // drawn into report.html beside report.md
 };
 
 struct Context {
