@@ -17,10 +17,12 @@ Experiment adadagrad_experiment();
 Experiment ghost_bn_experiment();
 Experiment diffgrad_functions_experiment();
 Experiment lion_k_box_experiment();
+Experiment logistic_large_steps_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
-                                             diffgrad_functions_experiment(), lion_k_box_experiment()};
+                                             diffgrad_functions_experiment(), lion_k_box_experiment(),
+                                             logistic_large_steps_experiment()};
   return all;
 }
 

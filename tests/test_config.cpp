@@ -82,7 +82,7 @@ TEST(Config, EveryErrorNamesItsKey) {
       {"epochs = 2", "epochs = \"two\"", "key 'train.epochs': expected an integer, got a string"},
       {"epochs = 2", "epochs = 0", "key 'train.epochs': 0 is out of range"},
       {"batch_size = 16", "batch_size = -3", "key 'train.batch_size': -3 is out of range"},
-      {"lr = 0.1", "lr = -0.1", "key 'optimizers[0].lr': -0.1 is out of range: must be (0, 1000]"},
+      {"lr = 0.1", "lr = -0.1", "key 'optimizers[0].lr': -0.1 is out of range: must be (0, 1000000000000]"},
       {"lr = 0.1", "lr = \"fast\"", "key 'optimizers[0].lr': expected a number, got a string"},
       {"momentum = 0.9", "momentum = 1.5", "key 'optimizers[0].momentum': 1.5 is out of range: must be [0, 1]"},
       {"momentum = 0.9", "momentun = 0.9", "unknown key 'optimizers[0].momentun' for optimizer 'sgd' (did you mean 'optimizers[0].momentum'?)"},

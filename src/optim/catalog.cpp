@@ -25,7 +25,7 @@ namespace descent::optim {
 namespace {
 
 ParamSpec learning_rate(double default_value) {
-  return {"lr", ParamKind::real, default_value, 0.0, 1e3, true, "learning rate (peak value when a schedule is set)"};
+  return {"lr", ParamKind::real, default_value, 0.0, 1e12, true, "learning rate (peak value when a schedule is set)"};
 }
 ParamSpec weight_decay() { return {"weight_decay", ParamKind::real, 0.0, 0.0, 1e3, false, "weight decay"}; }
 ParamSpec unit_interval(const char* name, double default_value, const char* doc) {
