@@ -198,6 +198,24 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
   EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
 }
 
+// The experiments that need no training data run in seconds: each states its thresholds first,
+// prints a verdict per check, and writes its report with charts.
+TEST(Cli, FastReproExperimentsRunAndReport) {
+  TempDir dir;
+  for (const char* name : {"diffgrad-functions", "lion-k-box", "logistic-large-steps"}) {
+    const auto result = run_descent({"repro", name}, dir.path());
+    EXPECT_EQ(result.exit_code, 0) << name << result.err;
+    const auto thresholds = result.out.find("Pass thresholds (fixed before running)");
+    const auto measured = result.out.find("Measured:");
+    ASSERT_NE(thresholds, std::string::npos) << result.out;
+    ASSERT_NE(measured, std::string::npos) << result.out;
+    EXPECT_LT(thresholds, measured);
+    EXPECT_TRUE(contains(result.out, "-> PASS") || contains(result.out, "-> FAIL"));
+    EXPECT_TRUE(std::filesystem::exists(dir / (std::string("runs/reports/repro-") + name + "/report.md")));
+    EXPECT_TRUE(std::filesystem::exists(dir / (std::string("runs/reports/repro-") + name + "/report.html")));
+  }
+}
+
 // Ctrl-C: the current run is recorded as failed ("interrupted"), the process exits 130, the store
 // stays sound, and the next invocation reruns that run.
 TEST(Cli, InterruptedStudyExits130AndResumes) {
