@@ -14,6 +14,7 @@
 #include "../study_tools.hpp"
 #include "descent/core/rng.hpp"
 #include "descent/optim/buffer_optimizer.hpp"
+#include "descent/report/svg_chart.hpp"
 
 namespace descent::repro {
 namespace {
@@ -121,6 +122,7 @@ bool follows_the_perceptron(const Data& data, double gamma) {
 Outcome run_logistic(const Context&) {
   Outcome outcome;
   int fewer_iterations_seeds = 0, higher_loss_seeds = 0, perceptron_seeds = 0, novikoff_seeds = 0;
+  report::ChartSpec chart{"Iterations to separate against log10(gamma)", "log10(gamma)", "iterations", true, {}};
   std::string md = "| seed | R / margin | iterations to separate for gamma = 0.1, 1, 10, 1e2, 1e3, 1e6 | loss at separation | "
                    "normalized by gradient norm / by loss (gamma 1) | Novikoff bound |\n|---|---|---|---|---|---|\n";
   for (int seed = 0; seed < kSeeds; ++seed) {
@@ -140,6 +142,13 @@ Outcome run_logistic(const Context&) {
     const Run by_norm = gradient_descent(data, "normalized_gd", 1.0), by_loss = gradient_descent(data, "loss_normalized_gd", 1.0);
     const bool within = by_norm.iterations >= 0 && by_norm.iterations <= bound && by_loss.iterations >= 0 && by_loss.iterations <= bound;
     novikoff_seeds += within;
+    report::BandSeries band;
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      if (runs[k].iterations <= 0) continue;
+      band.steps.push_back(std::log10(kGammas[k]));
+      for (auto* series : {&band.median, &band.q1, &band.q3}) series->push_back(runs[k].iterations);
+    }
+    chart.lines.push_back({fmt::format("seed {}", seed), report::series_color(static_cast<std::size_t>(seed)), band});
     std::vector<std::string> iterations, losses;
     for (const auto& r : runs) {
       iterations.push_back(r.iterations < 0 ? fmt::format(">{}", kMaxIterations) : std::to_string(r.iterations));
@@ -148,6 +157,7 @@ Outcome run_logistic(const Context&) {
     md += fmt::format("| {} | {:.1f} | {} | {} | {} / {} | {:.0f} |\n", seed, data.radius / data.margin, fmt::join(iterations, ", "),
                       fmt::join(losses, ", "), by_norm.iterations, by_loss.iterations, bound);
   }
+  outcome.charts.push_back(chart);
   outcome.checks.push_back({"at gamma = 1e8 the predicted labels follow the batch perceptron's for 50 iterations",
                             fmt::format("{} of {} seeds", perceptron_seeds, kSeeds), perceptron_seeds == kSeeds});
   outcome.checks.push_back({"iterations to separate non-increasing in gamma",
