@@ -18,11 +18,12 @@ Experiment ghost_bn_experiment();
 Experiment diffgrad_functions_experiment();
 Experiment lion_k_box_experiment();
 Experiment logistic_large_steps_experiment();
+Experiment optimistic_omd_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
                                              diffgrad_functions_experiment(), lion_k_box_experiment(),
-                                             logistic_large_steps_experiment()};
+                                             logistic_large_steps_experiment(), optimistic_omd_experiment()};
   return all;
 }
 
