@@ -19,11 +19,13 @@ Experiment diffgrad_functions_experiment();
 Experiment lion_k_box_experiment();
 Experiment logistic_large_steps_experiment();
 Experiment optimistic_omd_experiment();
+Experiment subgm_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
                                              diffgrad_functions_experiment(), lion_k_box_experiment(),
-                                             logistic_large_steps_experiment(), optimistic_omd_experiment()};
+                                             logistic_large_steps_experiment(), optimistic_omd_experiment(),
+                                             subgm_experiment()};
   return all;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../experiments/optimistic_omd/oomd.hpp"
+#include "descent/core/rng.hpp"
 
 namespace descent::repro::oomd {
 namespace {
@@ -33,3 +34,34 @@ TEST(OptimisticOmd, PlaysTheHintedStepAndAdaptsTheRate) {
 
 }  // namespace
 }  // namespace descent::repro::oomd
+
+#include "../experiments/subgm/subgm.hpp"
+
+namespace descent::repro::subgm {
+namespace {
+
+// Away from kinks (no residual crosses zero within the step), the sub-gradient is the gradient.
+TEST(SubGM, SubgradientMatchesFiniteDifferences) {
+  const Problem problem = make_problem(5, 2, 40, 0.2, 10.0, 3);
+  Rng rng(4);
+  Matrix u(5, 3);
+  for (int i = 0; i < 5; ++i) {
+    for (int j = 0; j < 3; ++j) u(i, j) = rng.normal();
+  }
+  for (const bool least_squares : {false, true}) {
+    const Matrix d = subgradient(problem, u, least_squares);
+    const double h = 1e-7;
+    for (int i = 0; i < 5; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        Matrix plus = u, minus = u;
+        plus(i, j) += h;
+        minus(i, j) -= h;
+        const double numeric = (loss(problem, plus, least_squares) - loss(problem, minus, least_squares)) / (2 * h);
+        EXPECT_NEAR(d(i, j), numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << (least_squares ? "l2 " : "l1 ") << i << "," << j;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace descent::repro::subgm
