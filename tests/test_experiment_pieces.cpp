@@ -65,3 +65,41 @@ TEST(SubGM, SubgradientMatchesFiniteDifferences) {
 
 }  // namespace
 }  // namespace descent::repro::subgm
+
+#include "../experiments/sso/sso.hpp"
+
+namespace descent::repro::sso {
+namespace {
+
+// At theta_t the surrogate's gradient is the loss gradient over (n eta): the second term vanishes.
+TEST(SSO, SurrogateGradientIsTheScaledLossGradient) {
+  const Data data = make_data(50, 4, 2.0, 1);
+  const Vector theta = {0.3, -0.2, 0.5, 0.1};
+  std::vector<int> rows = {1, 4, 7, 9, 20, 33};
+  const double eta = 0.7;
+  const Surrogate h = make_surrogate(data, theta, rows, eta);
+  const Vector gh = h.gradient(theta), gl = loss_gradient(data, theta, rows);
+  for (std::size_t j = 0; j < theta.size(); ++j) EXPECT_NEAR(gh[j], gl[j] / (rows.size() * eta), 1e-15);
+  // And the surrogate's gradient against finite differences away from theta_t.
+  const Vector other = {0.1, 0.4, -0.3, 0.2};
+  const Vector g = h.gradient(other);
+  for (std::size_t j = 0; j < other.size(); ++j) {
+    Vector plus = other, minus = other;
+    plus[j] += 1e-6;
+    minus[j] -= 1e-6;
+    EXPECT_NEAR(g[j], (h.value(plus) - h.value(minus)) / 2e-6, 1e-7);
+  }
+}
+
+TEST(SSO, InnerStepsDecreaseTheSurrogateUnderArmijo) {
+  const Data data = make_data(80, 5, 2.0, 2);
+  const Vector theta(5, 0.0);
+  const Surrogate h = make_surrogate(data, theta, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0.1);
+  InnerStats stats;
+  const Vector after = inner_steps(h, theta, 10, 1.05, stats);
+  EXPECT_GT(stats.accepted, 0);
+  EXPECT_LT(h.value(after), h.value(theta));
+}
+
+}  // namespace
+}  // namespace descent::repro::sso
