@@ -202,7 +202,7 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
 // prints a verdict per check, and writes its report with charts.
 TEST(Cli, FastReproExperimentsRunAndReport) {
   TempDir dir;
-  for (const char* name : {"diffgrad-functions", "lion-k-box", "logistic-large-steps", "optimistic-omd", "subgm-matrix-recovery", "sso"}) {
+  for (const char* name : {"diffgrad-functions", "lion-k-box", "logistic-large-steps", "optimistic-omd", "subgm-matrix-recovery", "sso", "gbnn"}) {
     const auto result = run_descent({"repro", name}, dir.path());
     EXPECT_EQ(result.exit_code, 0) << name << result.err;
     const auto thresholds = result.out.find("Pass thresholds (fixed before running)");
