@@ -38,6 +38,31 @@ std::string query(const std::filesystem::path& db_path, const std::string& sql) 
   return answer;
 }
 
+// Starts `descent ARGS...` in `dir` without waiting (output discarded); returns its pid.
+pid_t spawn_descent(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
+    std::vector<std::string> copies = args;
+    std::vector<char*> argv = {const_cast<char*>(descent_binary())};
+    for (auto& a : copies) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(descent_binary(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Polls `sql` on the store until it answers `expected` (true) or the deadline passes (false).
+bool wait_for(const std::filesystem::path& db, const std::string& sql, const std::string& expected) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(db) && query(db, sql) == expected) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   TempDir dir;
   EXPECT_EQ(run_descent({"--help"}, dir.path()).exit_code, 0);
@@ -166,24 +191,14 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
   write_file(dir / "slow.toml",
              "[study]\nname = \"slow\"\nseeds = [0, 1, 2]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
              "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 4\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(dir.path().c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-    execl(descent_binary(), descent_binary(), "study", "slow.toml", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
   const auto db = dir / "runs/descent.db";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  std::string finished = "0";
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (std::filesystem::exists(db)) finished = query(db, "SELECT count(*) FROM runs WHERE status = 'finished'");
-    if (finished != "" && finished != "0") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const bool one_finished = wait_for(db, "SELECT count(*) FROM runs WHERE status = 'finished'", "1");
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_EQ(finished, "1") << "the first run did not finish in time, or more than one finished before the kill";
+  ASSERT_TRUE(one_finished) << "the first run did not finish in time";
+  ASSERT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "1") << "more than one run finished before the kill";
   const std::string finished_id = query(db, "SELECT id FROM runs WHERE status = 'finished'");
   const std::string finished_at = query(db, "SELECT finished_at FROM runs WHERE status = 'finished'");
   EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'running'"), "1");
@@ -223,18 +238,9 @@ TEST(Cli, InterruptedStudyExits130AndResumes) {
   write_file(dir / "slow.toml",
              "[study]\nname = \"slow\"\nseeds = [0, 1]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
              "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 6\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(dir.path().c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-    execl(descent_binary(), descent_binary(), "study", "slow.toml", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
   const auto db = dir / "runs/descent.db";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline &&
-         (!std::filesystem::exists(db) || query(db, "SELECT count(*) FROM runs WHERE status = 'running'") != "1")) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  ASSERT_TRUE(wait_for(db, "SELECT count(*) FROM runs WHERE status = 'running'", "1"));
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -16,16 +16,8 @@ void write_report(const study::StudyConfig& config, const train::LrFindResult& r
   report::BandSeries raw, smooth;
   for (std::size_t i = 0; i < result.learning_rates.size(); ++i) {
     const double x = std::log10(result.learning_rates[i]);
-    if (std::isfinite(result.losses[i])) {
-      raw.steps.push_back(x);
-      raw.median.push_back(result.losses[i]);
-      raw.q1.push_back(result.losses[i]);
-      raw.q3.push_back(result.losses[i]);
-    }
-    smooth.steps.push_back(x);
-    smooth.median.push_back(result.smoothed[i]);
-    smooth.q1.push_back(result.smoothed[i]);
-    smooth.q3.push_back(result.smoothed[i]);
+    if (std::isfinite(result.losses[i])) raw.add(x, result.losses[i]);
+    smooth.add(x, result.smoothed[i]);
   }
   report::ChartSpec chart{"Loss against learning rate", "log10(learning rate)", "loss", true, {}};
   chart.lines.push_back({"loss", "#9bb7d4", raw});

@@ -84,12 +84,7 @@ Outcome run_functions(const Context&) {
       amplitude[m.label] = amplitude_of_last(path, 100);
       md += fmt::format("| {} | {} | {:.4f} | {:.2e} |\n", f.name, m.label, path.back(), amplitude[m.label]);
       report::BandSeries band;
-      for (std::size_t t = 0; t < path.size(); ++t) {
-        band.steps.push_back(static_cast<double>(t));
-        band.median.push_back(path[t]);
-        band.q1.push_back(path[t]);
-        band.q3.push_back(path[t]);
-      }
+      for (std::size_t t = 0; t < path.size(); ++t) band.add(static_cast<double>(t), path[t]);
       chart.lines.push_back({m.label, report::series_color(colour++), band});
     }
     outcome.charts.push_back(chart);

@@ -87,8 +87,7 @@ Outcome run_gbnn(const Context&) {
   report::ChartSpec chart{"Training loss against boosting stage", "stage", "mean log(1 + exp(-2yF))", true, {}};
   report::BandSeries band;
   for (std::size_t t = 0; t < booster.training_loss.size(); ++t) {
-    band.steps.push_back(static_cast<double>(t + 1));
-    for (auto* s : {&band.median, &band.q1, &band.q3}) s->push_back(booster.training_loss[t]);
+    band.add(static_cast<double>(t + 1), booster.training_loss[t]);
   }
   chart.lines.push_back({"GBNN", report::series_color(0), band});
   outcome.charts.push_back(chart);

@@ -60,12 +60,7 @@ Result run_lion(const std::string& optimizer, double (*set_norm)(const std::vect
     const bool inside = n <= bound;
     if (inside && result.entered < 0) result.entered = t;
     if (!inside && result.entered >= 0) result.left_after_entering = true;
-    if (t % 50 == 0) {
-      result.norm_trace.steps.push_back(static_cast<double>(t));
-      result.norm_trace.median.push_back(n);
-      result.norm_trace.q1.push_back(n);
-      result.norm_trace.q3.push_back(n);
-    }
+    if (t % 50 == 0) result.norm_trace.add(static_cast<double>(t), n);
   }
   result.final_x = x;
   return result;

@@ -145,8 +145,7 @@ Outcome run_logistic(const Context&) {
     report::BandSeries band;
     for (std::size_t k = 0; k < runs.size(); ++k) {
       if (runs[k].iterations <= 0) continue;
-      band.steps.push_back(std::log10(kGammas[k]));
-      for (auto* series : {&band.median, &band.q1, &band.q3}) series->push_back(runs[k].iterations);
+      band.add(std::log10(kGammas[k]), runs[k].iterations);
     }
     chart.lines.push_back({fmt::format("seed {}", seed), report::series_color(static_cast<std::size_t>(seed)), band});
     std::vector<std::string> iterations, losses;

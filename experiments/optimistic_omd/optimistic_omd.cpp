@@ -123,8 +123,7 @@ Outcome run_oomd(const Context&) {
       report::BandSeries band;
       for (std::size_t k = 0; k < values.size(); ++k) {
         if (values[k] <= 0) continue;
-        band.steps.push_back(std::log10(static_cast<double>(kHorizons[k])));
-        for (auto* series : {&band.median, &band.q1, &band.q3}) series->push_back(values[k]);
+        band.add(std::log10(static_cast<double>(kHorizons[k])), values[k]);
       }
       chart.lines.push_back({fmt::format("{} {}", learner, regime.name.substr(0, regime.name.find(' '))), report::series_color(colour++), band});
     }

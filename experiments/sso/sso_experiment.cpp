@@ -63,8 +63,7 @@ Outcome run_sso(const Context&) {
       for (const auto& [label, trace] : {std::pair{"m = 1", &one}, std::pair{"m = 10", &ten}}) {
         report::BandSeries band;
         for (std::size_t t = 0; t < trace->loss.size(); ++t) {
-          band.steps.push_back(static_cast<double>(t + 1));
-          for (auto* s : {&band.median, &band.q1, &band.q3}) s->push_back(trace->loss[t]);
+          band.add(static_cast<double>(t + 1), trace->loss[t]);
         }
         chart.lines.push_back({label, report::series_color(chart.lines.size()), band});
       }

@@ -46,8 +46,7 @@ Outcome run_subgm(const Context&) {
     report::BandSeries band;
     for (std::size_t t = 0; t < run->errors.size(); t += 10) {
       if (!(run->errors[t] > 0) || !std::isfinite(run->errors[t])) continue;
-      band.steps.push_back(static_cast<double>(t + 1));
-      for (auto* series : {&band.median, &band.q1, &band.q3}) series->push_back(run->errors[t]);
+      band.add(static_cast<double>(t + 1), run->errors[t]);
     }
     chart.lines.push_back({label, report::series_color(colour++), band});
   }

@@ -21,6 +21,15 @@ struct BandSeries {
   std::vector<double> q1;
   std::vector<double> q3;
   std::vector<int> count;  // runs that have a value at this step
+
+  // Appends one point of a single line (no spread: the band collapses onto it).
+  void add(double step, double value) {
+    steps.push_back(step);
+    median.push_back(value);
+    q1.push_back(value);
+    q3.push_back(value);
+    count.push_back(1);
+  }
 };
 
 // For metric `name`, one band over the given runs' metric rows.
