@@ -1,0 +1,108 @@
+// Curvature estimators against exact answers: HVPs against finite differences of gradients, and
+// Lanczos, power iteration, Hutchinson and SLQ against the dense Hessian of a small model.
+#include <gtest/gtest.h>
+
+#include "descent/diag/spectrum.hpp"
+
+namespace descent::diag {
+namespace {
+
+struct Small {
+  std::shared_ptr<models::Model> model;
+  torch::Tensor x, y;
+  Small() {
+    torch::manual_seed(5);
+    model = models::make_model({"mlp", {6}, "tanh"}, {4}, 3);
+    model->to(torch::kFloat64);
+    x = torch::randn({30, 4}, torch::kFloat64);
+    y = torch::randint(0, 3, {30});
+  }
+  torch::Tensor gradient_at(const torch::Tensor& flat) {
+    torch::Tensor original = parameters();
+    set(flat);
+    HessianOperator op(*model, x, y, true);
+    const torch::Tensor g = op.gradient();
+    set(original);
+    return g;
+  }
+  torch::Tensor parameters() {
+    std::vector<torch::Tensor> flat;
+    for (const auto& p : model->parameters()) flat.push_back(p.detach().reshape(-1).clone());
+    return torch::cat(flat);
+  }
+  void set(const torch::Tensor& flat) {
+    torch::NoGradGuard no_grad;
+    std::int64_t offset = 0;
+    for (auto& p : model->parameters()) {
+      p.copy_(flat.slice(0, offset, offset + p.numel()).view(p.sizes()));
+      offset += p.numel();
+    }
+  }
+  // The exact Hessian, column by column.
+  torch::Tensor dense_hessian() {
+    HessianOperator op(*model, x, y, true);
+    const std::int64_t n = op.dimension();
+    torch::Tensor h = torch::empty({n, n}, torch::kFloat64);
+    for (std::int64_t i = 0; i < n; ++i) h.select(1, i).copy_(op.apply(torch::eye(n, torch::kFloat64).select(0, i)));
+    return (h + h.t()) / 2;
+  }
+};
+
+TEST(Hessian, ProductsMatchFiniteDifferencesOfGradients) {
+  Small small;
+  HessianOperator op(*small.model, small.x, small.y, true);
+  const torch::Tensor v = torch::randn({op.dimension()}, torch::kFloat64);
+  const torch::Tensor hv = op.apply(v);
+  const torch::Tensor theta = small.parameters();
+  const double h = 1e-5;
+  const torch::Tensor numeric = (small.gradient_at(theta + h * v) - small.gradient_at(theta - h * v)) / (2 * h);
+  EXPECT_LT(((hv - numeric).norm() / hv.norm()).item<double>(), 1e-5);
+  EXPECT_EQ(op.products(), 1);
+}
+
+TEST(Hessian, LanczosAndPowerIterationMatchTheDenseEigenvalues) {
+  Small small;
+  const torch::Tensor dense = small.dense_hessian();
+  const torch::Tensor exact = std::get<0>(torch::linalg::eigh(dense, "L"));  // ascending
+  const std::int64_t n = dense.size(0);
+  const Operator op = [&](const torch::Tensor& v) { return dense.mv(v); };
+  const LanczosResult result = lanczos(op, n, 3, static_cast<int>(n), 1);
+  for (int i = 0; i < 3; ++i) {
+    const double truth = exact[n - 1 - i].item<double>();
+    EXPECT_NEAR(result.eigenvalues[static_cast<std::size_t>(i)], truth, 1e-6 * std::abs(truth)) << i;
+  }
+  // Through real HVPs, with few iterations, the top eigenvalue converges first.
+  Small again;
+  HessianOperator hessian(*again.model, again.x, again.y, true);
+  const LanczosResult short_run = lanczos(hessian.as_operator(), hessian.dimension(), 1, 30, 2);
+  const double top = exact[n - 1].item<double>();
+  EXPECT_NEAR(short_run.eigenvalues[0], top, 1e-3 * std::abs(top));
+  EXPECT_LE(hessian.products(), 30);
+  const auto [power, used] = power_iteration(op, n, 2000, 1e-10, 3);
+  // Power iteration finds the eigenvalue of largest magnitude.
+  const double largest = std::max(std::abs(exact[0].item<double>()), std::abs(exact[n - 1].item<double>()));
+  EXPECT_NEAR(std::abs(power), largest, 1e-5 * largest);
+  EXPECT_GT(used, 1);
+}
+
+TEST(Hessian, HutchinsonWithinThreeStandardErrorsAndSlqMoments) {
+  Small small;
+  const torch::Tensor dense = small.dense_hessian();
+  const std::int64_t n = dense.size(0);
+  const Operator op = [&](const torch::Tensor& v) { return dense.mv(v); };
+  const double trace = dense.trace().item<double>();
+  const TraceEstimate estimate = hutchinson_trace(op, n, 400, 9);
+  EXPECT_LT(std::abs(estimate.mean - trace), 3 * estimate.standard_error) << estimate.mean << " vs " << trace;
+  // SLQ: the density's weights sum to one, and its mean times n estimates the trace.
+  const SpectralDensity density = spectral_density(op, n, 50, 20, 11);
+  double total = 0, mean = 0;
+  for (std::size_t j = 0; j < density.nodes.size(); ++j) {
+    total += density.weights[j];
+    mean += density.weights[j] * density.nodes[j];
+  }
+  EXPECT_NEAR(total, 1.0, 1e-10);
+  EXPECT_NEAR(mean * static_cast<double>(n), trace, 0.15 * std::abs(trace) + 0.1);
+}
+
+}  // namespace
+}  // namespace descent::diag
