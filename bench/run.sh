@@ -44,3 +44,7 @@ for threads in 1 2; do
     printf "| %s | %s | %.0f | %.0f | %.2f |\n" "$optimizer" "$threads" "$ds" "$ps" "$(echo "$ds / $ps" | bc -l)"
   done
 done
+
+echo
+echo "## Curvature probes on the quickstart MLP (1,000 images, 1 thread)"
+"$build/bench/bench_hvp"

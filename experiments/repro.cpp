@@ -22,13 +22,14 @@ Experiment optimistic_omd_experiment();
 Experiment subgm_experiment();
 Experiment sso_experiment();
 Experiment gbnn_experiment();
+Experiment edge_of_stability_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
                                              diffgrad_functions_experiment(), lion_k_box_experiment(),
                                              logistic_large_steps_experiment(), optimistic_omd_experiment(),
                                              subgm_experiment(),              sso_experiment(),
-                                             gbnn_experiment()};
+                                             gbnn_experiment(),               edge_of_stability_experiment()};
   return all;
 }
 

@@ -35,7 +35,7 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
 }
 
 TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
-  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules};
+  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules, config.diagnostics};
 }
 
 TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
@@ -272,6 +272,34 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   for (const char* key : {"final_test_loss", "final_test_accuracy", "final_val_loss", "final_batch_size", "samples"}) {
     EXPECT_EQ(resumed.summary.at(key), straight.summary.at(key)) << key;
   }
+}
+
+}  // namespace
+}  // namespace descent::train
+
+namespace descent::train {
+namespace {
+
+TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
+  auto config = small_study("sgd", 0.1);
+  config.diagnostics.sharpness_every = 8;
+  config.diagnostics.hessian_samples = 100;
+  config.diagnostics.lanczos_iterations = 12;
+  const RunResult probed = train(run_of(config, 0), study::load_splits(config.data));
+  int sharpness = 0;
+  for (const auto& row : probed.metrics) {
+    if (row.name == "sharpness") {
+      ++sharpness;
+      EXPECT_GT(row.value, 0.0);
+    }
+    if (row.name == "hvp_count") EXPECT_LE(row.value, 12);
+    if (row.name == "stability_threshold") EXPECT_DOUBLE_EQ(row.value, 2.0 / 0.1);
+  }
+  EXPECT_EQ(sharpness, 32 / 8);
+  // Measuring changes nothing about training.
+  config.diagnostics.sharpness_every = 0;
+  const RunResult plain = train(run_of(config, 0), study::load_splits(config.data));
+  EXPECT_EQ(plain.summary.at("final_test_loss"), probed.summary.at("final_test_loss"));
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ constexpr ChartDef kCharts[] = {
     {"train_loss", "Training loss", true},      {"test_accuracy", "Test accuracy", false},
     {"test_loss", "Test loss", true},           {"val_accuracy", "Validation accuracy", false},
     {"lr", "Learning rate", false},        {"batch_size", "Batch size", false},
+    {"sharpness", "Sharpness (top Hessian eigenvalue)", true},
+    {"stability_threshold", "Stability threshold (2 + 2 momentum) / lr", true},
 };
 
 std::vector<double> summary_values(const std::vector<std::map<std::string, double>>& summaries, const std::string& key) {

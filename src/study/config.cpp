@@ -262,6 +262,16 @@ void read_batch(TableReader& root, BatchConfig& batch, const std::string& source
   reader.reject_unknown(fmt::format(" for batch policy '{}'", batch.policy));
 }
 
+void read_diagnostics(TableReader& root, DiagnosticsConfig& diagnostics, const std::string& source) {
+  const toml::table* table = root.table("diagnostics");
+  if (!table) return;
+  TableReader reader(*table, "diagnostics", source);
+  diagnostics.sharpness_every = reader.integer("sharpness_every", diagnostics.sharpness_every, 0);
+  diagnostics.hessian_samples = reader.integer("hessian_samples", diagnostics.hessian_samples, 1);
+  diagnostics.lanczos_iterations = reader.integer("lanczos_iterations", diagnostics.lanczos_iterations, 1, 10000);
+  reader.reject_unknown();
+}
+
 ParamValues read_params(TableReader& reader, const std::vector<ParamSpec>& specs) {
   ParamValues values;
   for (const auto& spec : specs) values[spec.name] = reader.param(spec);
@@ -383,6 +393,7 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_model(root, config.model, config.data, source);
   read_train(root, config.train, source);
   read_batch(root, config.batch, source);
+  read_diagnostics(root, config.diagnostics, source);
   if (config.batch.policy == "adaptive" && config.model.batch_norm) {
     throw ConfigError(fmt::format("{}: key 'batch.policy': the adaptive tests need per-sample gradients, which batch "
                                   "normalization couples across samples; drop model.batch_norm or use another policy",
@@ -484,6 +495,10 @@ nlohmann::json to_json(const StudyConfig& config) {
       {"schedule", schedule_json(config.schedule)},
       {"batch", batch_json(config.batch)},
       {"schedules", hyper_schedules_json(config.hyper_schedules)},
+      {"diagnostics",
+       {{"sharpness_every", config.diagnostics.sharpness_every},
+        {"hessian_samples", config.diagnostics.hessian_samples},
+        {"lanczos_iterations", config.diagnostics.lanczos_iterations}}},
   };
 }
 

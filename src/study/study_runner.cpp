@@ -74,7 +74,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     const PlannedRun& planned = *todo[k];
     const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
-    train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules};
+    train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules, config.diagnostics};
     // Checkpoints sit beside the store, named by the run's identity, and go when the run ends.
     run.checkpoint = options.store_path.parent_path() / "checkpoints" / fmt::format("{}-{}.pt", config.name, planned.key);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));

@@ -11,6 +11,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/data/batch_loader.hpp"
+#include "descent/diag/spectrum.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/schedule/schedule.hpp"
@@ -164,6 +165,29 @@ private:
   batch::BatchTest test_;
   std::int64_t current_;
 };
+
+// The sharpness probe: the top eigenvalue of the Hessian of the loss on a fixed subset, by Lanczos
+// within the configured HVP budget; beside it the step size's stability threshold 2/lr (gradient
+// descent; (2 + 2 beta)/lr with heavy-ball momentum beta: Cohen et al., ICLR 2021). Adam-like
+// optimizers' preconditioned threshold is not measured here.
+void measure_sharpness(models::Model& model, const TensorView& data, const TrainingRun& run, double lr, std::int64_t step,
+                       MetricLog& log) {
+  const std::int64_t n = std::min<std::int64_t>(run.diagnostics.hessian_samples, data.features.size(0));
+  // The probe's forward passes must not move batch-norm running statistics: restore them after.
+  std::vector<torch::Tensor> buffers = model.buffers(), saved;
+  for (const auto& b : buffers) saved.push_back(b.clone());
+  diag::HessianOperator hessian(model, data.features.slice(0, 0, n), data.targets.slice(0, 0, n), data.classification);
+  const auto result = diag::lanczos(hessian.as_operator(), hessian.dimension(), 1,
+                                    static_cast<int>(run.diagnostics.lanczos_iterations), static_cast<std::uint64_t>(step));
+  log.add(step, "sharpness", result.eigenvalues.front());
+  log.add(step, "hvp_count", hessian.products());
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
+  const std::string& name = run.optimizer.name;
+  if (name == "sgd" && run.optimizer.hyper.at("nesterov") == 0.0) {
+    log.add(step, "stability_threshold", (2.0 + 2.0 * run.optimizer.hyper.at("momentum")) / lr);
+  }
+}
 
 // Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
 struct LoopState {
@@ -332,6 +356,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));
       window_loss = window_seconds = 0.0;
       window_steps = 0;
+    }
+    if (run.diagnostics.sharpness_every > 0 && step % run.diagnostics.sharpness_every == 0) {
+      measure_sharpness(*model, train_data, run, lr, step, log);
     }
     const StepEvent event{step, epoch, loss_value, lr};
     for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;

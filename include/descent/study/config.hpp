@@ -69,6 +69,14 @@ struct BatchConfig {
   bool regime_adaptation = false;   // Hoffer et al.: epochs x ceil(train.batch_size / reference)
 };
 
+// Training-dynamics probes measured during runs (diag/). Each has a cost budget in Hessian-vector
+// products; 0 turns a probe off.
+struct DiagnosticsConfig {
+  std::int64_t sharpness_every = 0;      // steps between top-Hessian-eigenvalue measurements
+  std::int64_t hessian_samples = 1000;   // the first N training samples define the measured loss
+  std::int64_t lanczos_iterations = 20;  // HVPs per measurement
+};
+
 struct OptimizerEntry {
   std::string name;
   std::string label;  // shown in reports; defaults to the name, made unique
@@ -84,6 +92,7 @@ struct StudyConfig {
   ModelConfig model;
   TrainConfig train;
   BatchConfig batch;
+  DiagnosticsConfig diagnostics;
   std::vector<OptimizerEntry> optimizers;
   ScheduleConfig schedule;
   // [schedules.NAME]: a schedule whose factor multiplies hyperparameter NAME (weight_decay,

@@ -25,6 +25,7 @@ struct TrainingRun {
   std::uint64_t seed = 0;
   study::BatchConfig batch;
   std::map<std::string, study::ScheduleConfig> hyper_schedules;
+  study::DiagnosticsConfig diagnostics;
   // With train.checkpoint_every > 0: where the run's checkpoint lives. A run that finds one there
   // continues from it and ends with the same numbers as a run that never stopped.
   std::filesystem::path checkpoint;
