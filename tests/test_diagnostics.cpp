@@ -106,3 +106,42 @@ TEST(Hessian, HutchinsonWithinThreeStandardErrorsAndSlqMoments) {
 
 }  // namespace
 }  // namespace descent::diag
+
+#include "descent/batch/per_sample.hpp"
+#include "descent/diag/gradient_statistics.hpp"
+
+namespace descent::diag {
+namespace {
+
+TEST(GradientStatistics, CoherenceByHand) {
+  EXPECT_DOUBLE_EQ(coherence(batch::statistics_of({{1, 0}, {0, 1}})), 0.5);  // orthogonal: 1/b
+  EXPECT_DOUBLE_EQ(coherence(batch::statistics_of({{2, 1}, {2, 1}, {2, 1}})), 1.0);  // all alike
+  EXPECT_NEAR(coherence(batch::statistics_of({{1, 0}, {-1, 0}, {1, 0}})), 1.0 / 9.0, 1e-15);
+}
+
+// Linear regression y = x.w* + sigma eps with x ~ N(0, I), a linear model (weight w, bias b) and
+// per-sample squared error: with delta = w - w*, tr(Sigma) / ||G||^2 has the closed form
+//   B = ((d + 2) ||delta||^2 + d b^2 + sigma^2 (d + 1)) / (||delta||^2 + b^2).
+TEST(GradientStatistics, NoiseScaleMatchesItsClosedFormOnLinearRegression) {
+  const int d = 8, n = 200000;
+  const double sigma = 0.5, bias = 0.3;
+  torch::manual_seed(7);
+  const torch::Tensor w_star = torch::randn({d}, torch::kFloat64) / std::sqrt(d);
+  const torch::Tensor x = torch::randn({n, d}, torch::kFloat64);
+  const torch::Tensor y = (x.mv(w_star) + sigma * torch::randn({n}, torch::kFloat64)).unsqueeze(1);
+  auto model = models::make_model({"linear", {}, "relu"}, {d}, 1);
+  model->to(torch::kFloat64);
+  const torch::Tensor w = w_star + 0.4 * torch::randn({d}, torch::kFloat64);
+  {
+    torch::NoGradGuard no_grad;
+    model->named_parameters()["fc1.weight"].copy_(w.unsqueeze(0));
+    model->named_parameters()["fc1.bias"].fill_(bias);
+  }
+  const double delta2 = (w - w_star).pow(2).sum().item<double>();
+  const double expected = ((d + 2) * delta2 + d * bias * bias + sigma * sigma * (d + 1)) / (delta2 + bias * bias);
+  const auto statistics = batch::per_sample_statistics(*model, x, y, /*classification=*/false);
+  EXPECT_NEAR(noise_scale(statistics), expected, 0.03 * expected);
+}
+
+}  // namespace
+}  // namespace descent::diag

@@ -304,3 +304,29 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
 
 }  // namespace
 }  // namespace descent::train
+
+namespace descent::train {
+namespace {
+
+TEST(Trainer, GradientStatisticsAndLayerNormsAreRecorded) {
+  auto config = small_study("sgd", 0.1);
+  config.diagnostics.gradient_stats_every = 4;
+  config.diagnostics.gradient_samples = 16;
+  config.diagnostics.layer_norms = true;
+  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  std::map<std::string, int> counts;
+  for (const auto& row : result.metrics) {
+    counts[row.name] += 1;
+    if (row.name == "coherence") {
+      EXPECT_GT(row.value, 0.0);
+      EXPECT_LE(row.value, 1.0 + 1e-12);
+    }
+    if (row.name == "noise_scale") EXPECT_GT(row.value, 0.0);
+  }
+  EXPECT_EQ(counts["noise_scale"], 32 / 4);
+  EXPECT_EQ(counts["grad_norm/fc1.weight"], 32 / 5);
+  EXPECT_EQ(counts["update_ratio/fc2.bias"], 32 / 5);
+}
+
+}  // namespace
+}  // namespace descent::train

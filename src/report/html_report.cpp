@@ -31,6 +31,8 @@ constexpr ChartDef kCharts[] = {
     {"lr", "Learning rate", false},        {"batch_size", "Batch size", false},
     {"sharpness", "Sharpness (top Hessian eigenvalue)", true},
     {"stability_threshold", "Stability threshold (2 + 2 momentum) / lr", true},
+    {"noise_scale", "Gradient noise scale B_simple", true},
+    {"coherence", "Gradient coherence", true},
 };
 
 std::vector<double> summary_values(const std::vector<std::map<std::string, double>>& summaries, const std::string& key) {

@@ -269,6 +269,9 @@ void read_diagnostics(TableReader& root, DiagnosticsConfig& diagnostics, const s
   diagnostics.sharpness_every = reader.integer("sharpness_every", diagnostics.sharpness_every, 0);
   diagnostics.hessian_samples = reader.integer("hessian_samples", diagnostics.hessian_samples, 1);
   diagnostics.lanczos_iterations = reader.integer("lanczos_iterations", diagnostics.lanczos_iterations, 1, 10000);
+  diagnostics.gradient_stats_every = reader.integer("gradient_stats_every", diagnostics.gradient_stats_every, 0);
+  diagnostics.gradient_samples = reader.integer("gradient_samples", diagnostics.gradient_samples, 2, 65536);
+  diagnostics.layer_norms = reader.boolean("layer_norms", false);
   reader.reject_unknown();
 }
 
@@ -394,6 +397,11 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_train(root, config.train, source);
   read_batch(root, config.batch, source);
   read_diagnostics(root, config.diagnostics, source);
+  if (config.diagnostics.gradient_stats_every > 0 && config.model.batch_norm) {
+    throw ConfigError(fmt::format("{}: key 'diagnostics.gradient_stats_every': per-sample gradients are coupled by batch "
+                                  "normalization; drop model.batch_norm or this probe",
+                                  source));
+  }
   if (config.batch.policy == "adaptive" && config.model.batch_norm) {
     throw ConfigError(fmt::format("{}: key 'batch.policy': the adaptive tests need per-sample gradients, which batch "
                                   "normalization couples across samples; drop model.batch_norm or use another policy",
@@ -498,7 +506,10 @@ nlohmann::json to_json(const StudyConfig& config) {
       {"diagnostics",
        {{"sharpness_every", config.diagnostics.sharpness_every},
         {"hessian_samples", config.diagnostics.hessian_samples},
-        {"lanczos_iterations", config.diagnostics.lanczos_iterations}}},
+        {"lanczos_iterations", config.diagnostics.lanczos_iterations},
+        {"gradient_stats_every", config.diagnostics.gradient_stats_every},
+        {"gradient_samples", config.diagnostics.gradient_samples},
+        {"layer_norms", config.diagnostics.layer_norms}}},
   };
 }
 

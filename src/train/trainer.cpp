@@ -11,6 +11,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/data/batch_loader.hpp"
+#include "descent/diag/gradient_statistics.hpp"
 #include "descent/diag/spectrum.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
@@ -189,6 +190,19 @@ void measure_sharpness(models::Model& model, const TensorView& data, const Train
   }
 }
 
+// Per-layer gradient norms and update-to-parameter ratios ||delta p|| / ||p|| (the parameters
+// before the step are passed in).
+void record_layer_norms(models::Model& model, const std::vector<torch::Tensor>& before, std::int64_t step, MetricLog& log) {
+  std::size_t i = 0;
+  for (const auto& item : model.named_parameters()) {
+    const torch::Tensor& p = item.value();
+    if (p.grad().defined()) log.add(step, "grad_norm/" + item.key(), p.grad().norm().item<double>());
+    const double norm = before[i].norm().item<double>();
+    if (norm > 0) log.add(step, "update_ratio/" + item.key(), (p.detach() - before[i]).norm().item<double>() / norm);
+    ++i;
+  }
+}
+
 // Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
 struct LoopState {
   std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, window_steps = 0, batch = 0;
@@ -330,11 +344,23 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
     loss.backward();
     const auto [norm_l2, norm_l1] = gradient_norms(*model);
+    if (run.diagnostics.gradient_stats_every > 0 && (step + 1) % run.diagnostics.gradient_stats_every == 0 && batch_size >= 2) {
+      const std::int64_t m = std::min(batch_size, run.diagnostics.gradient_samples);
+      const auto statistics = batch::per_sample_statistics(*model, x.slice(0, 0, m), y.slice(0, 0, m), classification);
+      log.add(step + 1, "noise_scale", diag::noise_scale(statistics));
+      log.add(step + 1, "coherence", diag::coherence(statistics));
+    }
+    const bool log_layers = run.diagnostics.layer_norms && (step + 1) % run.train.log_every == 0;
+    std::vector<torch::Tensor> parameters_before;
+    if (log_layers) {
+      for (const auto& p : model->parameters()) parameters_before.push_back(p.detach().clone());
+    }
     if (sizer.test_due(step) && batch_size >= 2) {
       const std::int64_t m = std::min(batch_size, sizer.test_samples());
       sizer.update(batch::per_sample_statistics(*model, x.slice(0, 0, m), y.slice(0, 0, m), classification));
     }
     optimizer->step(loss_value);
+    if (log_layers) record_layer_norms(*model, parameters_before, step + 1, log);
     ++step;
     samples += batch_size;
     position += batch_size;
