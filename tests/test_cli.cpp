@@ -177,6 +177,11 @@ TEST(Cli, LrFindRefineAndRepro) {
   EXPECT_EQ(run_descent({"study", "r.toml", "--quiet"}, dir.path()).exit_code, 0);
   EXPECT_EQ(run_descent({"refine", "99"}, dir.path()).exit_code, 2);
 
+  const auto diagnosed = run_descent({"diagnose", "s.toml", "--every", "10", "--quiet"}, dir.path());
+  ASSERT_EQ(diagnosed.exit_code, 0) << diagnosed.err;
+  EXPECT_EQ(query(dir / "runs/descent.db", "SELECT count(*) FROM metrics WHERE name = 'sharpness'"), "3");  // 32 steps
+  EXPECT_TRUE(contains(read_file(dir / "runs/reports/tools-diagnose/report.html"), "Sharpness"));
+
   const auto listing = run_descent({"repro"}, dir.path());
   EXPECT_EQ(listing.exit_code, 0);
   for (const char* name : {"linear-decay", "adadagrad", "ghost-bn"}) EXPECT_TRUE(contains(listing.out, name)) << listing.out;
