@@ -23,13 +23,15 @@ Experiment subgm_experiment();
 Experiment sso_experiment();
 Experiment gbnn_experiment();
 Experiment edge_of_stability_experiment();
+Experiment lr_vs_batch_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
                                              diffgrad_functions_experiment(), lion_k_box_experiment(),
                                              logistic_large_steps_experiment(), optimistic_omd_experiment(),
                                              subgm_experiment(),              sso_experiment(),
-                                             gbnn_experiment(),               edge_of_stability_experiment()};
+                                             gbnn_experiment(),               edge_of_stability_experiment(),
+                                             lr_vs_batch_experiment()};
   return all;
 }
 
