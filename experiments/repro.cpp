@@ -24,6 +24,7 @@ Experiment sso_experiment();
 Experiment gbnn_experiment();
 Experiment edge_of_stability_experiment();
 Experiment lr_vs_batch_experiment();
+Experiment opposing_signals_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
@@ -31,7 +32,7 @@ const std::vector<Experiment>& experiments() {
                                              logistic_large_steps_experiment(), optimistic_omd_experiment(),
                                              subgm_experiment(),              sso_experiment(),
                                              gbnn_experiment(),               edge_of_stability_experiment(),
-                                             lr_vs_batch_experiment()};
+                                             lr_vs_batch_experiment(),        opposing_signals_experiment()};
   return all;
 }
 

@@ -1,0 +1,140 @@
+// opposing-signals: Rosenfeld & Risteski, "Outliers with Opposing Signals Have an Outsized Effect on
+// Neural Network Optimization" (ICLR 2024). The specs' planted version: two Gaussian classes in
+// R^20; a large feature (10x) planted in 3% of class A and 3% of class B, so it pulls the two
+// groups towards opposite labels. Under full-batch gradient descent, per-example loss changes are
+// tracked every step; at the loss spikes, the examples whose loss moves most should be the planted
+// ones, and the two groups' losses should move against each other.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "../study_tools.hpp"
+#include "descent/core/rng.hpp"
+#include "descent/diag/spectrum.hpp"
+#include "descent/models/models.hpp"
+#include "descent/optim/torch_optimizers.hpp"
+#include "descent/report/svg_chart.hpp"
+
+namespace descent::repro {
+namespace {
+
+constexpr int kPerClass = 1000, kDimension = 20, kSteps = 1500, kTop = 20, kSpikes = 10;
+constexpr double kPlanted = 0.03, kStrength = 10.0, kRate = 0.1;
+
+struct Data {
+  torch::Tensor x, y;
+  std::vector<int> group;  // 0: ordinary, 1: planted in class A, 2: planted in class B
+};
+
+Data make_data(std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> features;
+  std::vector<std::int64_t> labels;
+  Data data;
+  for (int label = 0; label < 2; ++label) {
+    for (int i = 0; i < kPerClass; ++i) {
+      const bool planted = i < static_cast<int>(kPlanted * kPerClass);
+      for (int j = 0; j < kDimension; ++j) {
+        double value = rng.normal() + (j == 0 ? (label == 0 ? 1.0 : -1.0) : 0.0);  // the class signal on coordinate 0
+        if (planted && j == 1) value += kStrength;                                     // the shared large feature
+        features.push_back(static_cast<float>(value));
+      }
+      labels.push_back(label);
+      data.group.push_back(planted ? 1 + label : 0);
+    }
+  }
+  const auto n = static_cast<std::int64_t>(labels.size());
+  data.x = torch::from_blob(features.data(), {n, kDimension}, torch::kFloat32).clone();
+  data.y = torch::from_blob(labels.data(), {n}, torch::kInt64).clone();
+  return data;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / a.size(), mb = std::accumulate(b.begin(), b.end(), 0.0) / b.size();
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) sab += (a[i] - ma) * (b[i] - mb), saa += (a[i] - ma) * (a[i] - ma), sbb += (b[i] - mb) * (b[i] - mb);
+  return sab / std::sqrt(saa * sbb);
+}
+
+Outcome run_opposing(const Context&) {
+  torch::set_num_threads(1);
+  const Data data = make_data(1);
+  torch::manual_seed(0);
+  auto model = models::make_model({"mlp", {64, 64, 64}, "relu"}, {kDimension}, 2);
+  optim::Optimizer gd("sgd", {{"lr", kRate}}, model->named_parameters());
+  namespace F = torch::nn::functional;
+  auto per_example = [&] {
+    torch::NoGradGuard no_grad;
+    return F::cross_entropy(model->forward(data.x), data.y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  };
+
+  const torch::Tensor groups = torch::tensor(std::vector<std::int64_t>(data.group.begin(), data.group.end()));
+  const torch::Tensor rows_a = torch::nonzero(groups == 1).squeeze(1), rows_b = torch::nonzero(groups == 2).squeeze(1);
+  torch::Tensor previous = per_example();
+  std::vector<double> mean_loss, change_a, change_b;
+  std::vector<torch::Tensor> changes;
+  report::BandSeries loss_line, a_line, b_line;
+  for (int t = 1; t <= kSteps; ++t) {
+    gd.zero_grad();
+    F::cross_entropy(model->forward(data.x), data.y).backward();
+    gd.step();
+    const torch::Tensor now = per_example();
+    const torch::Tensor delta = now - previous;
+    changes.push_back(delta);
+    change_a.push_back(delta.index_select(0, rows_a).mean().item<double>());
+    change_b.push_back(delta.index_select(0, rows_b).mean().item<double>());
+    mean_loss.push_back(now.mean().item<double>());
+    loss_line.add(t, mean_loss.back());
+    a_line.add(t, now.index_select(0, rows_a).mean().item<double>());
+    b_line.add(t, now.index_select(0, rows_b).mean().item<double>());
+    previous = now;
+  }
+
+  // Spikes: the steps whose total loss rose most.
+  std::vector<int> steps(kSteps - 1);
+  std::iota(steps.begin(), steps.end(), 1);
+  std::sort(steps.begin(), steps.end(), [&](int i, int j) { return mean_loss[i] - mean_loss[i - 1] > mean_loss[j] - mean_loss[j - 1]; });
+  int planted_hits = 0, looked = 0, spikes = 0;
+  for (int k = 0; k < kSpikes && mean_loss[steps[k]] > mean_loss[steps[k] - 1]; ++k, ++spikes) {
+    const torch::Tensor top = std::get<1>(changes[steps[k]].abs().topk(kTop));
+    for (int r = 0; r < kTop; ++r) planted_hits += data.group[top[r].item<std::int64_t>()] != 0, ++looked;
+  }
+  const double precision = looked ? static_cast<double>(planted_hits) / looked : 0.0;
+  const std::vector<double> late_a(change_a.begin() + kSteps / 2, change_a.end()), late_b(change_b.begin() + kSteps / 2, change_b.end());
+  const double rho = correlation(late_a, late_b);
+  diag::HessianOperator hessian(*model, data.x, data.y, true);
+  const double sharpness = diag::lanczos(hessian.as_operator(), hessian.dimension(), 1, 30, 1).eigenvalues.front();
+
+  Outcome outcome;
+  outcome.checks.push_back({fmt::format("precision of the top-{} |loss change| examples at the {} largest loss spikes >= 0.8 (base rate {:.2f})", kTop, kSpikes, 2 * kPlanted),
+                            fmt::format("{:.2f} over {} spikes", precision, spikes), spikes > 0 && precision >= 0.8});
+  outcome.checks.push_back({"correlation of the planted groups' per-step loss changes < -0.5 (second half)", fmt::format("{:.2f}", rho), rho < -0.5});
+  outcome.checks.push_back({"sharpness at the end within [0.8, 1.2] x 2/eta", fmt::format("{:.2f} against 2/eta = {:.0f}", sharpness, 2 / kRate),
+                            sharpness >= 0.8 * 2 / kRate && sharpness <= 1.2 * 2 / kRate});
+  report::ChartSpec chart{"Loss against step: all examples and the two planted groups", "step", "loss", true, {}};
+  chart.lines.push_back({"mean loss", report::series_color(0), loss_line});
+  chart.lines.push_back({"planted in class A", report::series_color(1), a_line});
+  chart.lines.push_back({"planted in class B", report::series_color(2), b_line});
+  outcome.charts.push_back(chart);
+  outcome.details_markdown = fmt::format(
+      "Two Gaussian classes of {} points in R^{} (class signal +-1 on coordinate 0), a feature of strength {} planted on "
+      "coordinate 1 in {:.0f}% of each class; MLP 20-64-64-64-2 (ReLU), full-batch GD at eta {} for {} steps.\n",
+      kPerClass, kDimension, kStrength, 100 * kPlanted, kRate, kSteps);
+  return outcome;
+}
+
+}  // namespace
+
+Experiment opposing_signals_experiment() {
+  return {"opposing-signals",
+          "Rosenfeld & Risteski, Outliers with Opposing Signals Have an Outsized Effect on Neural Network Optimization (ICLR 2024)",
+          "a small group of outliers sharing a large feature with opposite label associations drives the loss spikes of "
+          "training: their losses oscillate out of phase",
+          "PASS (the specs' proposals) when, at the 10 largest loss spikes, >= 80% of the 20 examples whose loss moved most "
+          "are planted; the two planted groups' per-step loss changes correlate below -0.5 in the second half; the final "
+          "sharpness is within 20% of 2/eta",
+          "a few seconds", run_opposing};
+}
+
+}  // namespace descent::repro
