@@ -2,6 +2,8 @@
 // Lanczos, power iteration, Hutchinson and SLQ against the dense Hessian of a small model.
 #include <gtest/gtest.h>
 
+#include "descent/batch/per_sample.hpp"
+#include "descent/diag/gradient_statistics.hpp"
 #include "descent/diag/spectrum.hpp"
 
 namespace descent::diag {
@@ -103,15 +105,6 @@ TEST(Hessian, HutchinsonWithinThreeStandardErrorsAndSlqMoments) {
   EXPECT_NEAR(total, 1.0, 1e-10);
   EXPECT_NEAR(mean * static_cast<double>(n), trace, 0.15 * std::abs(trace) + 0.1);
 }
-
-}  // namespace
-}  // namespace descent::diag
-
-#include "descent/batch/per_sample.hpp"
-#include "descent/diag/gradient_statistics.hpp"
-
-namespace descent::diag {
-namespace {
 
 TEST(GradientStatistics, CoherenceByHand) {
   EXPECT_DOUBLE_EQ(coherence(batch::statistics_of({{1, 0}, {0, 1}})), 0.5);  // orthogonal: 1/b

@@ -3,8 +3,10 @@
 
 #include <cmath>
 
-#include "../experiments/optimistic_omd/oomd.hpp"
 #include "descent/core/rng.hpp"
+#include "../experiments/optimistic_omd/oomd.hpp"
+#include "../experiments/sso/sso.hpp"
+#include "../experiments/subgm/subgm.hpp"
 
 namespace descent::repro::oomd {
 namespace {
@@ -35,8 +37,6 @@ TEST(OptimisticOmd, PlaysTheHintedStepAndAdaptsTheRate) {
 }  // namespace
 }  // namespace descent::repro::oomd
 
-#include "../experiments/subgm/subgm.hpp"
-
 namespace descent::repro::subgm {
 namespace {
 
@@ -65,8 +65,6 @@ TEST(SubGM, SubgradientMatchesFiniteDifferences) {
 
 }  // namespace
 }  // namespace descent::repro::subgm
-
-#include "../experiments/sso/sso.hpp"
 
 namespace descent::repro::sso {
 namespace {

@@ -139,12 +139,6 @@ TEST(ScheduleConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of("[schedule]\nkind = \"multistep\"\nmilestones = [9, 5]\n").find("milestones must increase"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace descent::schedule
-
-namespace descent::schedule {
-namespace {
-
 TEST(ScheduleConfig, HyperparameterSchedules) {
   const auto config = study::parse_study_config(
       "[study]\nname = \"s\"\n[[optimizers]]\nname = \"adamw\"\n[schedules.weight_decay]\nkind = \"linear\"\n"

@@ -4,9 +4,12 @@
 
 #include <sstream>
 
+#include "descent/batch/per_sample.hpp"
 #include "descent/core/error.hpp"
+#include "descent/models/ghost_batch_norm.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
+#include "../experiments/gbnn/gbnn.hpp"
 
 namespace descent::optim {
 namespace {
@@ -152,8 +155,6 @@ TEST(TorchOptimizer, LoadingForeignStateNamesTheProblem) {
 }  // namespace
 }  // namespace descent::optim
 
-#include "descent/batch/per_sample.hpp"
-
 namespace descent::batch {
 namespace {
 
@@ -186,8 +187,6 @@ TEST(PerSample, ClosedFormForLinearLayersEqualsTheLoop) {
 
 }  // namespace
 }  // namespace descent::batch
-
-#include "descent/models/ghost_batch_norm.hpp"
 
 namespace descent::models {
 namespace {
@@ -263,12 +262,6 @@ TEST(TorchOptimizer, HyperparameterFactorsRebuildTheRuleAndKeepTheState) {
   for (std::size_t i = 0; i < p.size(); ++i) EXPECT_TRUE(torch::equal(p[i], q[i]));
 }
 
-}  // namespace
-}  // namespace descent::optim
-
-namespace descent::optim {
-namespace {
-
 TEST(TorchOptimizer, ClipNormMatchesTorchClipGradNorm) {
   Problem ours, theirs;
   Optimizer clipped("sgd", {{"lr", 0.1}, {"clip_norm", 0.05}}, ours.model->named_parameters());
@@ -285,8 +278,6 @@ TEST(TorchOptimizer, ClipNormMatchesTorchClipGradNorm) {
 
 }  // namespace
 }  // namespace descent::optim
-
-#include "../experiments/gbnn/gbnn.hpp"
 
 namespace descent::repro::gbnn {
 namespace {

@@ -7,7 +7,9 @@
 #include "descent/models/models.hpp"
 #include "descent/optim/catalog.hpp"
 #include "descent/study/study_runner.hpp"
+#include "descent/train/lr_finder.hpp"
 #include "descent/train/trainer.hpp"
+#include "helpers.hpp"
 
 namespace descent::train {
 namespace {
@@ -122,12 +124,6 @@ TEST(Models, NamedParametersAndShapes) {
   EXPECT_EQ(linear->named_parameters().size(), 2u);
 }
 
-}  // namespace
-}  // namespace descent::train
-
-namespace descent::train {
-namespace {
-
 TEST(Trainer, AdaptiveBatchGrowsNeverShrinksAndIsCapped) {
   auto config = small_study("adagrad", 0.05);
   config.train.batch_size = 4;
@@ -170,14 +166,6 @@ TEST(Trainer, ScheduledBatchFollowsItsSchedule) {
   EXPECT_EQ(scheduled.summary.at("final_test_loss"), constant.summary.at("final_test_loss"));
 }
 
-}  // namespace
-}  // namespace descent::train
-
-#include "descent/train/lr_finder.hpp"
-
-namespace descent::train {
-namespace {
-
 TEST(LrFinder, SmoothingAndSuggestion) {
   const auto smoothed = smooth_losses({2.0, 2.0, 2.0}, 0.9);
   for (const double s : smoothed) EXPECT_NEAR(s, 2.0, 1e-12);  // bias correction: a constant stays constant
@@ -204,12 +192,6 @@ TEST(LrFinder, RangeTestStopsWhenTheLossBlowsUp) {
   EXPECT_LT(result.suggestion, 1e2);
 }
 
-}  // namespace
-}  // namespace descent::train
-
-namespace descent::train {
-namespace {
-
 TEST(Trainer, WeightDecayFollowsItsSchedule) {
   auto config = small_study("adamw", 0.01);
   config.hyper_schedules["weight_decay"] = schedule::default_spec("linear");
@@ -222,14 +204,6 @@ TEST(Trainer, WeightDecayFollowsItsSchedule) {
   EXPECT_NEAR(values.front(), 0.01 * (1.0 - 4.0 / 31.0), 1e-12);  // logged after step 5 (position 4 of 0..31)
   EXPECT_TRUE(std::is_sorted(values.rbegin(), values.rend()));
 }
-
-}  // namespace
-}  // namespace descent::train
-
-#include "helpers.hpp"
-
-namespace descent::train {
-namespace {
 
 // A run stopped part-way and resumed from its checkpoint ends with the same bits as one that
 // never stopped: schedules, batch growth, optimizer state and data order all pick up exactly.
@@ -274,12 +248,6 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   }
 }
 
-}  // namespace
-}  // namespace descent::train
-
-namespace descent::train {
-namespace {
-
 TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   auto config = small_study("sgd", 0.1);
   config.diagnostics.sharpness_every = 8;
@@ -301,12 +269,6 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   const RunResult plain = train(run_of(config, 0), study::load_splits(config.data));
   EXPECT_EQ(plain.summary.at("final_test_loss"), probed.summary.at("final_test_loss"));
 }
-
-}  // namespace
-}  // namespace descent::train
-
-namespace descent::train {
-namespace {
 
 TEST(Trainer, GradientStatisticsAndLayerNormsAreRecorded) {
   auto config = small_study("sgd", 0.1);
