@@ -253,6 +253,7 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   config.diagnostics.sharpness_every = 8;
   config.diagnostics.hessian_samples = 100;
   config.diagnostics.lanczos_iterations = 12;
+  config.diagnostics.trace_samples = 4;
   const RunResult probed = train(run_of(config, 0), study::load_splits(config.data));
   int sharpness = 0;
   for (const auto& row : probed.metrics) {
@@ -260,7 +261,8 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
       ++sharpness;
       EXPECT_GT(row.value, 0.0);
     }
-    if (row.name == "hvp_count") EXPECT_LE(row.value, 12);
+    if (row.name == "hvp_count") EXPECT_LE(row.value, 12 + 4);
+    if (row.name == "hessian_trace_se") EXPECT_GE(row.value, 0.0);
     if (row.name == "stability_threshold") EXPECT_DOUBLE_EQ(row.value, 2.0 / 0.1);
   }
   EXPECT_EQ(sharpness, 32 / 8);

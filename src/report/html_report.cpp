@@ -31,6 +31,7 @@ constexpr ChartDef kCharts[] = {
     {"lr", "Learning rate", false},        {"batch_size", "Batch size", false},
     {"sharpness", "Sharpness (top Hessian eigenvalue)", true},
     {"stability_threshold", "Stability threshold (2 + 2 momentum) / lr", true},
+    {"hessian_trace", "Hessian trace (Hutchinson)", false},
     {"noise_scale", "Gradient noise scale B_simple", true},
     {"coherence", "Gradient coherence", true},
 };

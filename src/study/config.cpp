@@ -269,6 +269,7 @@ void read_diagnostics(TableReader& root, DiagnosticsConfig& diagnostics, const s
   diagnostics.sharpness_every = reader.integer("sharpness_every", diagnostics.sharpness_every, 0);
   diagnostics.hessian_samples = reader.integer("hessian_samples", diagnostics.hessian_samples, 1);
   diagnostics.lanczos_iterations = reader.integer("lanczos_iterations", diagnostics.lanczos_iterations, 1, 10000);
+  diagnostics.trace_samples = reader.integer("trace_samples", diagnostics.trace_samples, 0, 100000);
   diagnostics.gradient_stats_every = reader.integer("gradient_stats_every", diagnostics.gradient_stats_every, 0);
   diagnostics.gradient_samples = reader.integer("gradient_samples", diagnostics.gradient_samples, 2, 65536);
   diagnostics.layer_norms = reader.boolean("layer_norms", false);
@@ -507,6 +508,7 @@ nlohmann::json to_json(const StudyConfig& config) {
        {{"sharpness_every", config.diagnostics.sharpness_every},
         {"hessian_samples", config.diagnostics.hessian_samples},
         {"lanczos_iterations", config.diagnostics.lanczos_iterations},
+        {"trace_samples", config.diagnostics.trace_samples},
         {"gradient_stats_every", config.diagnostics.gradient_stats_every},
         {"gradient_samples", config.diagnostics.gradient_samples},
         {"layer_norms", config.diagnostics.layer_norms}}},

@@ -181,6 +181,13 @@ void measure_sharpness(models::Model& model, const TensorView& data, const Train
   const auto result = diag::lanczos(hessian.as_operator(), hessian.dimension(), 1,
                                     static_cast<int>(run.diagnostics.lanczos_iterations), static_cast<std::uint64_t>(step));
   log.add(step, "sharpness", result.eigenvalues.front());
+  if (run.diagnostics.trace_samples > 0) {
+    // Wu & Su (ICML 2023) bound SGD's stable minima by the trace of the Hessian, not only its top eigenvalue.
+    const auto trace = diag::hutchinson_trace(hessian.as_operator(), hessian.dimension(),
+                                              static_cast<int>(run.diagnostics.trace_samples), static_cast<std::uint64_t>(step));
+    log.add(step, "hessian_trace", trace.mean);
+    log.add(step, "hessian_trace_se", trace.standard_error);
+  }
   log.add(step, "hvp_count", hessian.products());
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
