@@ -44,6 +44,14 @@ std::string query(const std::filesystem::path& db_path, const std::string& sql) 
   return answer;
 }
 
+// A study whose runs take a fraction of a second to a few seconds each: long enough to kill or
+// interrupt one mid-study.
+std::string slow_study(const std::string& seeds, int epochs) {
+  return "[study]\nname = \"slow\"\nseeds = " + seeds +
+         "\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\nfeatures = 64\n[model]\nhidden = [64]\n"
+         "[train]\nepochs = " + std::to_string(epochs) + "\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n";
+}
+
 // Starts `descent ARGS...` in `dir` without waiting (output discarded); returns its pid.
 pid_t spawn_descent(const std::vector<std::string>& args, const std::filesystem::path& dir) {
   const pid_t pid = fork();
@@ -198,10 +206,7 @@ TEST(Cli, LrFindRefineAndRepro) {
 
 TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
   TempDir dir;
-  // Sized so that each run takes a fraction of a second to a few seconds.
-  write_file(dir / "slow.toml",
-             "[study]\nname = \"slow\"\nseeds = [0, 1, 2]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
-             "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 4\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
+  write_file(dir / "slow.toml", slow_study("[0, 1, 2]", 4));
   const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
   const auto db = dir / "runs/descent.db";
   // Kill mid-study: at least one run stored and the next one started (its 'running' row exists).
@@ -254,9 +259,7 @@ TEST(Cli, FastReproExperimentsRunAndReport) {
 // stays sound, and the next invocation reruns that run.
 TEST(Cli, InterruptedStudyExits130AndResumes) {
   TempDir dir;
-  write_file(dir / "slow.toml",
-             "[study]\nname = \"slow\"\nseeds = [0, 1]\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\n"
-             "features = 64\n[model]\nhidden = [64]\n[train]\nepochs = 6\nbatch_size = 16\n[[optimizers]]\nname = \"sgd\"\n");
+  write_file(dir / "slow.toml", slow_study("[0, 1]", 6));
   const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
   const auto db = dir / "runs/descent.db";
   ASSERT_TRUE(wait_for(db, "SELECT count(*) FROM runs WHERE status = 'running'", "1"));
