@@ -1,0 +1,75 @@
+// TopK: keep the K coordinates of largest magnitude (ties to the lower index, so the choice is
+// deterministic), zero the rest. Contractive with alpha = K/d and positively homogeneous, which is
+// why EF21-W and EF21 produce the same iterates with it (Richtarik, Gasanov, Burlachenko, 2024).
+// Wire format: K x (index in ceil(log2 d) bits, value at full precision), indices ascending.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "factories.hpp"
+
+namespace descent::comm {
+namespace {
+
+// |v|, with NaN ordered above everything so that the selection stays a strict weak order.
+template <typename T>
+T magnitude(T v) {
+  return std::isnan(v) ? std::numeric_limits<T>::infinity() : std::abs(v);
+}
+
+template <typename T>
+class TopK final : public Compressor<T> {
+public:
+  explicit TopK(std::size_t k) : k_(k) {}
+  std::string name() const override { return "topk"; }
+
+  void encode(std::span<const T> x, std::uint64_t, BitWriter& out, std::span<T> dense) const override {
+    const std::size_t d = x.size(), k = std::min(k_, d);
+    thread_local std::vector<std::uint32_t> order;
+    order.resize(d);
+    std::iota(order.begin(), order.end(), 0u);
+    const auto larger = [&](std::uint32_t a, std::uint32_t b) {
+      const T ma = magnitude(x[a]), mb = magnitude(x[b]);
+      return ma > mb || (ma == mb && a < b);
+    };
+    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), larger);
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+    std::fill(dense.begin(), dense.end(), T(0));
+    const int index_bits = bits_for(d);
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::uint32_t i = order[j];
+      out.write(i, index_bits);
+      out.write_value(x[i]);
+      dense[i] = x[i];
+    }
+  }
+
+  void decode(BitReader& in, std::uint64_t, std::span<T> dense) const override {
+    const std::size_t d = dense.size(), k = std::min(k_, d);
+    const int index_bits = bits_for(d);
+    std::fill(dense.begin(), dense.end(), T(0));
+    for (std::size_t j = 0; j < k; ++j) {
+      const auto i = static_cast<std::size_t>(in.read(index_bits));
+      if (i >= d) throw std::runtime_error("topk message: coordinate out of range");
+      dense[i] = in.read_value<T>();
+    }
+  }
+
+  std::optional<double> contraction(std::size_t d) const override {
+    return static_cast<double>(std::min(k_, d)) / static_cast<double>(d);
+  }
+  bool positively_homogeneous() const override { return true; }
+
+private:
+  std::size_t k_;
+};
+
+}  // namespace
+
+template <typename T>
+std::unique_ptr<Compressor<T>> make_top_k(std::size_t k) { return std::make_unique<TopK<T>>(k); }
+template std::unique_ptr<Compressor<float>> make_top_k<float>(std::size_t);
+template std::unique_ptr<Compressor<double>> make_top_k<double>(std::size_t);
+
+}  // namespace descent::comm
