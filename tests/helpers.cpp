@@ -75,19 +75,19 @@ void write_tiny_fashion_mnist(const std::filesystem::path& dir, int train_count,
 
 const char* descent_binary() { return DESCENT_BINARY; }
 
-CommandResult run_descent(const std::vector<std::string>& args, const std::filesystem::path& working_dir) {
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::filesystem::path& working_dir) {
   const std::filesystem::path out_path = working_dir / ".stdout", err_path = working_dir / ".stderr";
   const pid_t pid = fork();
   if (pid == 0) {
     if (chdir(working_dir.c_str()) != 0) _exit(127);
     if (!freopen(out_path.c_str(), "w", stdout) || !freopen(err_path.c_str(), "w", stderr)) _exit(127);
-    std::vector<char*> argv;
-    std::string binary = DESCENT_BINARY;
-    argv.push_back(binary.data());
     std::vector<std::string> copies = args;
+    copies.insert(copies.begin(), program);
+    std::vector<char*> argv;
     for (auto& a : copies) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    execvp(program.c_str(), argv.data());
     _exit(127);
   }
   int status = 0;
@@ -97,6 +97,10 @@ CommandResult run_descent(const std::vector<std::string>& args, const std::files
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;
+}
+
+CommandResult run_descent(const std::vector<std::string>& args, const std::filesystem::path& working_dir) {
+  return run_program(DESCENT_BINARY, args, working_dir);
 }
 
 }  // namespace descent::testing

@@ -44,5 +44,8 @@ const char* descent_binary();
 
 // Runs `descent ARGS...` in `working_dir` and waits for it.
 CommandResult run_descent(const std::vector<std::string>& args, const std::filesystem::path& working_dir);
+// Runs any program (found on PATH) with ARGS in `working_dir` and waits for it.
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::filesystem::path& working_dir);
 
 }  // namespace descent::testing

@@ -157,6 +157,29 @@ TEST(Overrides, BadOverridesNameTheArgumentOrKey) {
   EXPECT_NE(error_of(kValid, {"train.epochs=three"}).find("key 'train.epochs': expected an integer, got a string"), std::string::npos);
 }
 
+TEST(Config, CommSectionNamesItsKeys) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"compressor = \"topk5\"", "key 'comm.compressor': 'topk5' is not one of none, topk, randk, sign, natural, qsgd (did you mean 'topk'?)"},
+      {"feedback = \"ef12\"", "key 'comm.feedback': 'ef12' is not one of"},
+      {"compressor = \"topk\"\nlevels = 4", "unknown key 'comm.levels' for compressor 'topk' and feedback 'none'"},
+      {"compressor = \"topk\"\nratio = 0.0", "key 'comm.ratio': 0 is out of range"},
+      {"workers = 2\nfeedback = \"ef21-w\"\nsmoothness = [1.0, 2.0, 3.0]", "key 'comm.smoothness': 3 values for 2 workers"},
+      {"workers = 2\nfeedback = \"ef21-w\"\nsmoothness = [1.0, -2.0]", "key 'comm.smoothness': entry 1 is -2; must be positive"},
+      {"workers = -1", "key 'comm.workers': -1 is out of range"},
+  };
+  const auto with_comm = [](const std::string& comm) { return std::string(kValid) + "\n[comm]\n" + comm + "\n"; };
+  for (const auto& [comm, expected] : cases) {
+    const std::string message = error_of(with_comm(comm));
+    EXPECT_NE(message.find(expected), std::string::npos) << "case " << comm << "\n got: " << message;
+  }
+  // Single-worker studies keep the run keys they had before [comm] existed.
+  const StudyConfig plain = parse_study_config(kValid, "study.toml");
+  EXPECT_FALSE(run_config_json(plain, 0, 0).contains("comm"));
+  const StudyConfig parallel = parse_study_config(with_comm("workers = 2\ncompressor = \"qsgd\""), "study.toml");
+  EXPECT_EQ(run_config_json(parallel, 0, 0).at("comm").at("levels"), 4);
+  EXPECT_NE(run_key(run_config_json(parallel, 0, 0)), run_key(run_config_json(plain, 0, 0)));
+}
+
 TEST(Config, RunConfigAndKey) {
   const StudyConfig config = parse_study_config(kValid, "study.toml");
   const nlohmann::json run = run_config_json(config, 1, 7);

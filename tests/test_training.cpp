@@ -3,6 +3,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "descent/models/models.hpp"
 #include "descent/optim/catalog.hpp"
@@ -37,7 +38,23 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
 }
 
 TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
-  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules, config.diagnostics};
+  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules,
+          config.diagnostics, config.comm, {}};
+}
+
+// Metric rows that are results (wall time is not).
+std::vector<std::tuple<std::int64_t, std::string, double>> result_rows(const RunResult& r) {
+  std::vector<std::tuple<std::int64_t, std::string, double>> rows;
+  for (const auto& row : r.metrics) {
+    if (row.name != "step_time_ms" && row.name != "comm_time_ms") rows.emplace_back(row.step, row.name, row.value);
+  }
+  return rows;
+}
+
+std::map<std::string, std::vector<double>> series(const RunResult& r) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& row : r.metrics) out[row.name].push_back(row.value);
+  return out;
 }
 
 TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
@@ -235,16 +252,75 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   EXPECT_EQ(resumed.end, RunEnd::finished);
   EXPECT_EQ(resumed.steps, straight.steps);
 
-  auto results = [](const RunResult& r) {
-    std::vector<std::tuple<std::int64_t, std::string, double>> rows;
-    for (const auto& row : r.metrics) {
-      if (row.name != "step_time_ms") rows.emplace_back(row.step, row.name, row.value);
-    }
-    return rows;
-  };
-  EXPECT_EQ(results(resumed), results(straight));
+  EXPECT_EQ(result_rows(resumed), result_rows(straight));
   for (const char* key : {"final_test_loss", "final_test_accuracy", "final_val_loss", "final_batch_size", "samples"}) {
     EXPECT_EQ(resumed.summary.at(key), straight.summary.at(key)) << key;
+  }
+}
+
+// Two simulated workers exchanging uncompressed gradients compute the whole batch's gradient:
+// the run follows the single-worker one up to summation order.
+TEST(DataParallel, UncompressedWorkersFollowTheSingleWorkerRun) {
+  auto config = small_study("sgd", 0.1);
+  const data::Splits splits = study::load_splits(config.data);
+  const RunResult single = train(run_of(config, 1), splits);
+  config.comm.workers = 3;  // 32-sample batches split 10/11/11: unequal shards are weighted
+  const RunResult parallel = train(run_of(config, 1), splits);
+  const auto a = series(single), b = series(parallel);
+  ASSERT_EQ(a.at("train_loss").size(), b.at("train_loss").size());
+  for (std::size_t i = 0; i < a.at("train_loss").size(); ++i) {
+    EXPECT_NEAR(a.at("train_loss")[i], b.at("train_loss")[i], 1e-5 * a.at("train_loss")[i]);
+  }
+  EXPECT_NEAR(single.summary.at("final_test_loss"), parallel.summary.at("final_test_loss"), 1e-5);
+  EXPECT_EQ(parallel.summary.at("comm_workers"), 3.0);
+  const double d = parallel.summary.at("parameters");
+  EXPECT_EQ(b.at("comm_bits_per_worker").front(), 32.0 * d);
+  EXPECT_EQ(parallel.summary.at("comm_compression_ratio"), 1.0);
+}
+
+// EF21 with TopK: every round after the first sends K (index, value) pairs; bits are exact.
+TEST(DataParallel, Ef21TopKSendsItsExactBitsAndStillLearns) {
+  auto config = small_study("sgd", 0.1);
+  config.comm.workers = 2;
+  config.comm.compressor.name = "topk";
+  config.comm.compressor.k = 20;
+  config.comm.feedback = "ef21";
+  const RunResult result = train(run_of(config, 2), study::load_splits(config.data));
+  const auto metrics = series(result);
+  const double d = result.summary.at("parameters");  // 10*16+16 + 16*3+3 = 227
+  ASSERT_EQ(d, 227.0);
+  const double per_round = 20.0 * (8 + 32);          // ceil(log2 227) = 8 index bits
+  EXPECT_EQ(metrics.at("comm_bits_per_worker")[1], per_round);
+  EXPECT_EQ(metrics.at("comm_bits_per_worker")[0], (32.0 * d + 4 * per_round) / 5);  // first window has the dense round
+  const double steps = result.summary.at("steps");
+  EXPECT_EQ(result.summary.at("comm_bytes_per_worker"), (32.0 * d + (steps - 1) * per_round) / 8);
+  EXPECT_LT(metrics.at("train_loss").back(), 0.5 * metrics.at("train_loss").front());
+}
+
+// A compressed data-parallel run stopped and resumed from its checkpoint continues bit for bit:
+// residuals (EF) and g_i, g (EF21) are saved with the model and optimizer.
+TEST(DataParallel, ResumedCompressedRunGivesTheSameNumbers) {
+  for (const std::string feedback : {"ef", "ef21"}) {
+    SCOPED_TRACE(feedback);
+    auto config = small_study("adam", 0.01);
+    config.comm.workers = 3;
+    config.comm.compressor.name = feedback == "ef" ? "sign" : "randk";
+    config.comm.compressor.ratio = 0.1;
+    config.comm.feedback = feedback;
+    const data::Splits splits = study::load_splits(config.data);
+    const RunResult straight = train(run_of(config, 4), splits);
+    testing::TempDir dir;
+    config.train.checkpoint_every = 6;
+    TrainingRun resumable = run_of(config, 4);
+    resumable.checkpoint = dir / "run.pt";
+    struct StopAt : Callback {
+      bool on_step_end(const StepEvent& event) override { return event.step < 15; }
+    } stop;
+    Callback* callbacks[] = {&stop};
+    EXPECT_EQ(train(resumable, splits, callbacks).end, RunEnd::stopped);
+    const RunResult resumed = train(resumable, splits);
+    EXPECT_EQ(result_rows(resumed), result_rows(straight));
+    EXPECT_EQ(resumed.summary.at("comm_bytes_per_worker"), straight.summary.at("comm_bytes_per_worker"));
   }
 }
 

@@ -6,6 +6,7 @@
 
 namespace descent::cli {
 int finish_study_command(const study::StudyOutcome& outcome) {
+  if (!outcome.leader) return outcome.interrupted ? static_cast<int>(ExitCode::interrupted) : 0;  // rank 0 reports
   fmt::print(stderr, "ran {} runs ({} diverged, {} failed), skipped {} already stored\n", outcome.ran, outcome.diverged,
              outcome.failed, outcome.skipped);
   fmt::print(stderr, "report: {}\n", outcome.report.markdown.string());

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include "commands.hpp"
+#include "descent/comm/mpi.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/train/callbacks.hpp"
@@ -31,11 +33,26 @@ void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
+// Prints the error and returns its exit code. Under MPI a failing rank ends the whole job: the
+// other ranks may be waiting for it inside a collective.
+int fail(const char* what, int code) {
+  const int size = descent::comm::world().size();
+  if (size > 1) {
+    fmt::print(stderr, "descent: error on rank {}: {}\n", descent::comm::world().rank(), what);
+    std::fflush(stderr);
+    descent::comm::MpiSession::abort_all(code);
+  } else {
+    fmt::print(stderr, "descent: error: {}\n", what);
+  }
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace descent;
   env::pin_blas_threads_to_one();
+  comm::MpiSession mpi(argc, argv);  // under mpirun: ranks become data-parallel workers
   std::signal(SIGINT, on_interrupt);
 
   CLI::App app{"descent: a fast C++ laboratory for gradient-based training"};
@@ -57,11 +74,9 @@ int main(int argc, char** argv) {
     const int code = app.exit(error);
     return code == 0 ? 0 : static_cast<int>(ExitCode::usage_error);
   } catch (const Error& error) {
-    fmt::print(stderr, "descent: error: {}\n", error.what());
-    return static_cast<int>(error.code());
+    return fail(error.what(), static_cast<int>(error.code()));
   } catch (const std::exception& error) {
-    fmt::print(stderr, "descent: error: {}\n", error.what());
-    return static_cast<int>(ExitCode::runtime_failure);
+    return fail(error.what(), static_cast<int>(ExitCode::runtime_failure));
   }
   return cli::exit_code();
 }

@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "descent/comm/feedback.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
 #include "descent/models/catalog.hpp"
@@ -128,6 +131,22 @@ public:
       const std::int64_t value = **item.as_integer();
       if (value < min) fail(key, fmt::format("entry {} is {}; must be >= {}", i, value, min));
       values.push_back(value);
+    }
+    return values;
+  }
+
+  std::vector<double> positive_list(std::string_view key) {
+    const toml::node* node = take(key);
+    if (!node) return {};
+    const toml::array* array = node->as_array();
+    if (!array) fail(key, fmt::format("expected a list of numbers, got {}", type_name(*node)));
+    std::vector<double> values;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& item = *array->get(i);
+      const std::optional<double> value = item.value<double>();
+      if (!value) fail(key, fmt::format("entry {} is {}; expected a number", i, type_name(item)));
+      if (!(*value > 0.0) || !std::isfinite(*value)) fail(key, fmt::format("entry {} is {}; must be positive", i, *value));
+      values.push_back(*value);
     }
     return values;
   }
@@ -276,6 +295,29 @@ void read_diagnostics(TableReader& root, DiagnosticsConfig& diagnostics, const s
   reader.reject_unknown();
 }
 
+void read_comm(TableReader& root, CommConfig& comm, const ModelConfig& model, const std::string& source) {
+  const toml::table* table = root.table("comm");
+  if (!table) return;
+  TableReader reader(*table, "comm", source);
+  comm.workers = reader.integer("workers", comm.workers, 0, 4096);
+  comm.compressor.name = reader.string("compressor", comm.compressor.name, comm::compressor_names());
+  comm.feedback = reader.string("feedback", comm.feedback, comm::feedback_names());
+  const std::string& name = comm.compressor.name;
+  if (name == "topk" || name == "randk") {
+    comm.compressor.ratio = reader.param({"ratio", ParamKind::real, comm.compressor.ratio, 0.0, 1.0, true, ""});
+    comm.compressor.k = reader.integer("k", comm.compressor.k, 0);
+  }
+  if (name == "qsgd") comm.compressor.levels = reader.integer("levels", comm.compressor.levels, 1, 1 << 20);
+  if (comm.feedback == "ef21-w") comm.smoothness = reader.positive_list("smoothness");
+  reader.reject_unknown(fmt::format(" for compressor '{}' and feedback '{}'", name, comm.feedback));
+  if (comm.workers > 0 && !comm.smoothness.empty() && comm.smoothness.size() != static_cast<std::size_t>(comm.workers)) {
+    reader.fail("smoothness", fmt::format("{} values for {} workers", comm.smoothness.size(), comm.workers));
+  }
+  if (model.batch_norm && comm.workers != 1) {
+    reader.fail("workers", "data-parallel workers would keep different batch-norm running statistics; drop model.batch_norm");
+  }
+}
+
 ParamValues read_params(TableReader& reader, const std::vector<ParamSpec>& specs) {
   ParamValues values;
   for (const auto& spec : specs) values[spec.name] = reader.param(spec);
@@ -398,6 +440,7 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_train(root, config.train, source);
   read_batch(root, config.batch, source);
   read_diagnostics(root, config.diagnostics, source);
+  read_comm(root, config.comm, config.model, source);
   if (config.diagnostics.gradient_stats_every > 0 && config.model.batch_norm) {
     throw ConfigError(fmt::format("{}: key 'diagnostics.gradient_stats_every': per-sample gradients are coupled by batch "
                                   "normalization; drop model.batch_norm or this probe",
@@ -467,6 +510,16 @@ nlohmann::json batch_json(const BatchConfig& batch) {
   return out;
 }
 
+nlohmann::json comm_json(const CommConfig& comm) {
+  nlohmann::json out = {{"workers", comm.workers}, {"compressor", comm.compressor.name}, {"feedback", comm.feedback}};
+  if (comm.compressor.name == "topk" || comm.compressor.name == "randk") {
+    out.update({{"ratio", comm.compressor.ratio}, {"k", comm.compressor.k}});
+  }
+  if (comm.compressor.name == "qsgd") out["levels"] = comm.compressor.levels;
+  if (comm.feedback == "ef21-w") out["smoothness"] = comm.smoothness;
+  return out;
+}
+
 nlohmann::json to_json(const StudyConfig& config) {
   nlohmann::json optimizers = nlohmann::json::array();
   for (const auto& entry : config.optimizers) {
@@ -484,7 +537,7 @@ nlohmann::json to_json(const StudyConfig& config) {
       data["noise"] = d.noise;
     }
   }
-  return {
+  nlohmann::json out = {
       {"study", {{"name", config.name}, {"seeds", config.seeds}}},
       {"data", data},
       {"model",
@@ -513,6 +566,9 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"gradient_samples", config.diagnostics.gradient_samples},
         {"layer_norms", config.diagnostics.layer_norms}}},
   };
+  // Single-worker runs leave [comm] out, so their run keys stay those of studies written before it.
+  if (config.comm.data_parallel()) out["comm"] = comm_json(config.comm);
+  return out;
 }
 
 nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed) {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "descent/build_info.hpp"
+#include "descent/comm/transport.hpp"
+#include "descent/core/error.hpp"
 #include "descent/core/env.hpp"
 #include "descent/data/synthetic.hpp"
 #include "descent/store/store.hpp"
@@ -37,6 +39,14 @@ std::vector<PlannedRun> plan(const StudyConfig& config, std::optional<std::pair<
   return runs;
 }
 
+// Checkpoints sit beside the store, named by the run's identity (and rank, under MPI: each rank
+// keeps its own workers' feedback state), and go when the run ends.
+std::filesystem::path checkpoint_path(const StudyConfig& config, const StudyOptions& options, const PlannedRun& planned,
+                                      comm::Transport& world) {
+  const std::string rank = world.size() > 1 ? fmt::format(".rank{}", world.rank()) : "";
+  return options.store_path.parent_path() / "checkpoints" / fmt::format("{}-{}{}.pt", config.name, planned.key, rank);
+}
+
 store::RunStatus status_of(train::RunEnd end) {
   switch (end) {
     case train::RunEnd::finished: return store::RunStatus::finished;
@@ -46,7 +56,43 @@ store::RunStatus status_of(train::RunEnd end) {
   return store::RunStatus::failed;
 }
 
+// The runs a non-leader rank must do, as rank 0 decided them: their indices into `runs`.
+std::vector<std::size_t> shared_todo(comm::Transport& world, const std::vector<PlannedRun>& runs,
+                                     const std::vector<const PlannedRun*>& todo) {
+  nlohmann::json indices = nlohmann::json::array();
+  for (const PlannedRun* run : todo) indices.push_back(run - runs.data());
+  std::string text = indices.dump();
+  world.broadcast(text, 0);
+  return nlohmann::json::parse(text).get<std::vector<std::size_t>>();
+}
+
+// A non-leader rank under MPI: the same runs, the same data, no store, no report.
+StudyOutcome follow(const StudyConfig& config, const StudyOptions& options, const std::vector<PlannedRun>& runs,
+                    comm::Transport& world) {
+  StudyOutcome outcome;
+  outcome.leader = false;
+  const auto todo = shared_todo(world, runs, {});
+  if (todo.empty()) return outcome;
+  const data::Splits splits = load_splits(config.data);
+  for (const std::size_t index : todo) {
+    const PlannedRun& planned = runs[index];
+    train::TrainingRun run{config.model, config.train, config.optimizers[planned.optimizer_index], config.schedule,
+                           planned.seed, config.batch, config.hyper_schedules, config.diagnostics, config.comm};
+    run.checkpoint = checkpoint_path(config, options, planned, world);
+    const train::RunResult result = train::train(run, splits);
+    ++outcome.ran;
+    if (train::interrupt_flag().load()) {
+      outcome.interrupted = true;
+      break;
+    }
+    (void)result;
+  }
+  return outcome;
+}
+
 StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, const std::vector<PlannedRun>& runs) {
+  comm::Transport& world = comm::world();
+  if (world.rank() != 0) return follow(config, options, runs, world);
   // Data faults must not leave anything behind: with no store yet, load the data before creating it.
   std::optional<data::Splits> splits;
   if (!std::filesystem::exists(options.store_path)) splits = load_splits(config.data);
@@ -63,6 +109,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       todo.push_back(&run);
     }
   }
+  if (world.size() > 1) shared_todo(world, runs, todo);
   if (outcome.skipped > 0) {
     fmt::print(stderr, "study {}: {} of {} runs already in {}, skipping them\n", config.name, outcome.skipped,
                runs.size(), options.store_path.string());
@@ -74,9 +121,8 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     const PlannedRun& planned = *todo[k];
     const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
-    train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules, config.diagnostics};
-    // Checkpoints sit beside the store, named by the run's identity, and go when the run ends.
-    run.checkpoint = options.store_path.parent_path() / "checkpoints" / fmt::format("{}-{}.pt", config.name, planned.key);
+    train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules, config.diagnostics, config.comm};
+    run.checkpoint = checkpoint_path(config, options, planned, world);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));
     std::vector<train::Callback*> callbacks;
     if (options.progress) callbacks.push_back(&progress);
@@ -91,8 +137,10 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       if (status == store::RunStatus::diverged) ++outcome.diverged;
       if (status == store::RunStatus::failed) ++outcome.failed;
     } catch (const std::exception& error) {
-      // One broken run must not take the study down: record why and go on.
       store.mark_failed(run_id, error.what());
+      // Under MPI the other ranks are inside the same run's collectives: nothing can go on.
+      if (world.size() > 1) throw;
+      // One broken run must not take the study down: record why and go on.
       ++outcome.failed;
       fmt::print(stderr, "run {} seed {} failed: {}\n", entry.label, planned.seed, error.what());
     }
@@ -121,12 +169,31 @@ data::Splits load_splits(const DataConfig& config) {
   return splits;
 }
 
-StudyOutcome run_study(const StudyConfig& config, const StudyOptions& options) {
+// comm.workers = 0 means one worker per MPI process; resolved before run keys are computed, so a
+// run under `mpirun -np 2` has the key of the same run simulated with two workers.
+// Checked before the store is touched, so a bad launch leaves nothing behind.
+StudyConfig with_resolved_workers(StudyConfig config) {
+  const int processes = comm::world().size();
+  if (config.comm.workers == 0) config.comm.workers = processes;
+  if (config.comm.workers % processes != 0) {
+    throw ConfigError(fmt::format("{}: key 'comm.workers': {} workers do not divide evenly over the {} MPI processes",
+                                  config.source, config.comm.workers, processes));
+  }
+  if (!config.comm.smoothness.empty() && config.comm.smoothness.size() != static_cast<std::size_t>(config.comm.workers)) {
+    throw ConfigError(fmt::format("{}: key 'comm.smoothness': {} values for {} workers", config.source,
+                                  config.comm.smoothness.size(), config.comm.workers));
+  }
+  return config;
+}
+
+StudyOutcome run_study(const StudyConfig& requested, const StudyOptions& options) {
+  const StudyConfig config = with_resolved_workers(requested);
   return execute(config, options, plan(config, std::nullopt));
 }
 
-StudyOutcome run_single(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed,
+StudyOutcome run_single(const StudyConfig& requested, std::size_t optimizer_index, std::uint64_t seed,
                         const StudyOptions& options) {
+  const StudyConfig config = with_resolved_workers(requested);
   return execute(config, options, plan(config, std::make_pair(optimizer_index, seed)));
 }
 

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <cmath>
 
+#include "data_parallel.hpp"
 #include "descent/batch/per_sample.hpp"
+#include "descent/comm/transport.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/data/batch_loader.hpp"
@@ -213,21 +215,26 @@ void record_layer_norms(models::Model& model, const std::vector<torch::Tensor>& 
 // Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
 struct LoopState {
   std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, window_steps = 0, batch = 0;
-  double window_loss = 0.0;
+  double window_loss = 0.0, window_bits = 0.0;
 };
 
 void save_checkpoint(const std::filesystem::path& path, models::Model& model, const optim::TrainingOptimizer& optimizer,
-                     const LoopState& state, const MetricLog& log, const std::map<std::string, double>& summary) {
-  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+                     DataParallel* parallel, const LoopState& state, const MetricLog& log,
+                     const std::map<std::string, double>& summary) {
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive, comm_archive;
   model.save(model_archive);
   optimizer.save(optimizer_archive);
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
+  if (parallel) {
+    parallel->save(comm_archive);
+    archive.write("comm", comm_archive);
+  }
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : log.rows) rows.push_back({row.step, row.name, row.value});
   const nlohmann::json loop = {{"step", state.step},           {"samples", state.samples},   {"epoch", state.epoch},
                                {"position", state.position},   {"next_evaluation", state.next_evaluation},
-                               {"window_steps", state.window_steps}, {"window_loss", state.window_loss},
+                               {"window_steps", state.window_steps}, {"window_loss", state.window_loss}, {"window_bits", state.window_bits},
                                {"batch", state.batch},         {"metrics", rows},            {"summary", summary}};
   archive.write("loop", c10::IValue(loop.dump()));
   std::ostringstream bytes;
@@ -236,14 +243,18 @@ void save_checkpoint(const std::filesystem::path& path, models::Model& model, co
 }
 
 LoopState load_checkpoint(const std::filesystem::path& path, models::Model& model, optim::TrainingOptimizer& optimizer,
-                          MetricLog& log, std::map<std::string, double>& summary) {
-  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+                          DataParallel* parallel, MetricLog& log, std::map<std::string, double>& summary) {
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive, comm_archive;
   try {
     archive.load_from(path.string());
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
     model.load(model_archive);
     optimizer.load(optimizer_archive);
+    if (parallel) {
+      archive.read("comm", comm_archive);
+      parallel->load(comm_archive);
+    }
     c10::IValue loop_value;
     archive.read("loop", loop_value);
     const auto loop = nlohmann::json::parse(loop_value.toStringRef());
@@ -255,6 +266,7 @@ LoopState load_checkpoint(const std::filesystem::path& path, models::Model& mode
     state.next_evaluation = loop.at("next_evaluation");
     state.window_steps = loop.at("window_steps");
     state.window_loss = loop.at("window_loss");
+    state.window_bits = loop.value("window_bits", 0.0);
     state.batch = loop.at("batch");
     for (const auto& row : loop.at("metrics")) log.rows.push_back({row.at(0), row.at(1), row.at(2)});
     summary = loop.at("summary").get<std::map<std::string, double>>();
@@ -262,6 +274,16 @@ LoopState load_checkpoint(const std::filesystem::path& path, models::Model& mode
   } catch (const std::exception& error) {
     throw Error(ExitCode::runtime_failure, fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what()));
   }
+}
+
+std::unique_ptr<DataParallel> make_data_parallel(const TrainingRun& run, models::Model& model, comm::Transport& transport) {
+  comm::ExchangeConfig config;
+  config.workers = static_cast<std::size_t>(run.comm.workers > 0 ? run.comm.workers : transport.size());
+  config.compressor = run.comm.compressor;
+  config.feedback = comm::parse_feedback(run.comm.feedback);
+  config.smoothness = run.comm.smoothness;
+  config.seed = run.seed;
+  return std::make_unique<DataParallel>(config, model, transport);
 }
 
 }  // namespace
@@ -287,6 +309,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   optim::FusedOptions fused;
   fused.threads = static_cast<int>(run.train.threads);
   auto optimizer = optim::make_optimizer(run.optimizer.name, run.optimizer.hyper, model->named_parameters(), fused);
+  comm::Transport& transport = comm::world();
+  std::unique_ptr<DataParallel> parallel;
+  if (run.comm.workers > 1 || transport.size() > 1) parallel = make_data_parallel(run, *model, transport);
 
   const TensorView train_data = as_tensors(splits.train);
   const TensorView test_data = as_tensors(splits.test);
@@ -315,15 +340,16 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   RunResult result;
   MetricLog log;
   const auto run_start = Clock::now();
-  double window_loss = 0.0, window_seconds = 0.0;
+  double window_loss = 0.0, window_seconds = 0.0, window_bits = 0.0, window_exchange_seconds = 0.0;
   std::int64_t window_steps = 0, step = 0, samples = 0, epoch = 0, position = 0;
   std::int64_t next_evaluation = run.train.eval_every_samples;
   bool keep_going = true;
   const bool checkpointing = run.train.checkpoint_every > 0 && !run.checkpoint.empty();
   if (checkpointing && std::filesystem::exists(run.checkpoint)) {
-    const LoopState state = load_checkpoint(run.checkpoint, *model, *optimizer, log, result.summary);
+    const LoopState state = load_checkpoint(run.checkpoint, *model, *optimizer, parallel.get(), log, result.summary);
     step = state.step, samples = state.samples, epoch = state.epoch, position = state.position;
     next_evaluation = state.next_evaluation, window_steps = state.window_steps, window_loss = state.window_loss;
+    window_bits = state.window_bits;
     sizer.restore(state.batch);
   }
   loader.start_epoch(epoch);
@@ -342,14 +368,26 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       optimizer->set_hyperparameter_factor(name, hyper_schedule.factor(schedule_position));
     }
     optimizer->zero_grad();
-    const torch::Tensor loss = loss_of(model->forward(x), y, classification);
-    const double loss_value = loss.item<double>();
+    double loss_value;
+    if (parallel) {
+      bool stop = interrupt_flag().load();
+      const auto shard_loss = [&](const torch::Tensor& xs, const torch::Tensor& ys) {
+        return loss_of(model->forward(xs), ys, classification);
+      };
+      loss_value = parallel->gradient(x, y, shard_loss, step, stop);
+      if (stop) interrupt_flag() = true;  // all ranks stop after the same step
+      window_bits += parallel->last_bits_per_worker();
+      window_exchange_seconds += parallel->last_exchange_seconds();
+    } else {
+      const torch::Tensor loss = loss_of(model->forward(x), y, classification);
+      loss_value = loss.item<double>();
+      if (std::isfinite(loss_value)) loss.backward();
+    }
     if (!std::isfinite(loss_value)) {
       result.end = RunEnd::diverged;
       result.diverged_step = step + 1;
       break;
     }
-    loss.backward();
     const auto [norm_l2, norm_l1] = gradient_norms(*model);
     if (run.diagnostics.gradient_stats_every > 0 && (step + 1) % run.diagnostics.gradient_stats_every == 0 && batch_size >= 2) {
       const std::int64_t m = std::min(batch_size, run.diagnostics.gradient_samples);
@@ -387,7 +425,11 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       log.add(step, "batch_size", static_cast<double>(batch_size));
       log.add(step, "samples", static_cast<double>(samples));
       log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));
-      window_loss = window_seconds = 0.0;
+      if (parallel) {
+        log.add(step, "comm_bits_per_worker", window_bits / static_cast<double>(window_steps));
+        log.add(step, "comm_time_ms", 1e3 * window_exchange_seconds / static_cast<double>(window_steps));
+      }
+      window_loss = window_seconds = window_bits = window_exchange_seconds = 0.0;
       window_steps = 0;
     }
     if (run.diagnostics.sharpness_every > 0 && step % run.diagnostics.sharpness_every == 0) {
@@ -402,6 +444,7 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
     while (run.train.eval_every_samples > 0 && next_evaluation <= samples) next_evaluation += run.train.eval_every_samples;
     if (epoch_done || budget_done) {
+      if (parallel) parallel->check_replicas_agree(*model);
       const Evaluation test = evaluate(*model, test_data);
       record_evaluation(log, result.summary, step, "test", test);
       if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
@@ -413,8 +456,8 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       position = 0;
     }
     if (checkpointing && step % run.train.checkpoint_every == 0) {
-      save_checkpoint(run.checkpoint, *model, *optimizer,
-                      {step, samples, epoch, position, next_evaluation, window_steps, sizer.current(), window_loss}, log,
+      save_checkpoint(run.checkpoint, *model, *optimizer, parallel.get(),
+                      {step, samples, epoch, position, next_evaluation, window_steps, sizer.current(), window_loss, window_bits}, log,
                       result.summary);
     }
   }
@@ -429,6 +472,15 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   result.summary["wall_time_s"] = result.wall_seconds;
   result.summary["parameters"] = static_cast<double>(info.parameters);
   if (result.wall_seconds > 0) result.summary["samples_per_s"] = static_cast<double>(samples) / result.wall_seconds;
+  if (parallel) {
+    result.summary["comm_workers"] = static_cast<double>(parallel->workers());
+    result.summary["comm_ranks"] = static_cast<double>(transport.size());
+    result.summary["comm_bytes_per_worker"] = parallel->total_bits_per_worker() / 8.0;
+    if (parallel->total_bits_per_worker() > 0 && step > 0) {
+      result.summary["comm_compression_ratio"] =
+          parallel->dense_bits_per_worker() * static_cast<double>(step) / parallel->total_bits_per_worker();
+    }
+  }
   result.metrics = std::move(log.rows);
   for (Callback* callback : callbacks) callback->on_end({result.end, step, result.wall_seconds});
   return result;

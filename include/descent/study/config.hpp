@@ -13,6 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "descent/comm/compressor.hpp"
 #include "descent/core/param_spec.hpp"
 #include "descent/schedule/schedule.hpp"
 
@@ -81,6 +82,17 @@ struct DiagnosticsConfig {
   bool layer_norms = false;              // per-layer gradient norm and update/parameter ratio at log steps
 };
 
+// Data-parallel training (comm/): workers, each with its shard of every batch, exchanging
+// gradients through a compressor and an error-feedback mechanism. Under mpirun each rank holds
+// workers / ranks of them; without MPI all of them run in this process (the simulator).
+struct CommConfig {
+  std::int64_t workers = 1;  // 0: one per MPI process
+  comm::CompressorSpec compressor;
+  std::string feedback = "none";    // none | ef | ef21 | ef21-w
+  std::vector<double> smoothness;   // ef21-w: L_i per worker (empty: uniform weights, i.e. EF21)
+  bool data_parallel() const { return workers != 1; }
+};
+
 struct OptimizerEntry {
   std::string name;
   std::string label;  // shown in reports; defaults to the name, made unique
@@ -97,6 +109,7 @@ struct StudyConfig {
   TrainConfig train;
   BatchConfig batch;
   DiagnosticsConfig diagnostics;
+  CommConfig comm;
   std::vector<OptimizerEntry> optimizers;
   ScheduleConfig schedule;
   // [schedules.NAME]: a schedule whose factor multiplies hyperparameter NAME (weight_decay,

@@ -1,5 +1,7 @@
 // Runs a study: every optimizer entry with every seed, each run stored as it ends; finished runs
 // of an earlier invocation are skipped, unfinished ones rerun. Ends by writing the report.
+// Under mpirun every rank trains each run data-parallel (comm.workers); rank 0 alone reads and
+// writes the store and the report, and tells the others which runs to do.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ struct StudyOutcome {
   int diverged = 0;
   int failed = 0;
   bool interrupted = false;
+  bool leader = true;  // under MPI only rank 0 stores runs and writes the report
   report::ReportPaths report;
 };
 

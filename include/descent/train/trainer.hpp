@@ -26,6 +26,8 @@ struct TrainingRun {
   study::BatchConfig batch;
   std::map<std::string, study::ScheduleConfig> hyper_schedules;
   study::DiagnosticsConfig diagnostics;
+  // Data-parallel workers and gradient compression; workers must be resolved (>= 1).
+  study::CommConfig comm;
   // With train.checkpoint_every > 0: where the run's checkpoint lives. A run that finds one there
   // continues from it and ends with the same numbers as a run that never stopped.
   std::filesystem::path checkpoint;
