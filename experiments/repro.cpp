@@ -25,6 +25,7 @@ Experiment gbnn_experiment();
 Experiment edge_of_stability_experiment();
 Experiment lr_vs_batch_experiment();
 Experiment opposing_signals_experiment();
+Experiment ef21_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
@@ -32,7 +33,8 @@ const std::vector<Experiment>& experiments() {
                                              logistic_large_steps_experiment(), optimistic_omd_experiment(),
                                              subgm_experiment(),              sso_experiment(),
                                              gbnn_experiment(),               edge_of_stability_experiment(),
-                                             lr_vs_batch_experiment(),        opposing_signals_experiment()};
+                                             lr_vs_batch_experiment(),        opposing_signals_experiment(),
+                                             ef21_experiment()};
   return all;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "descent/core/rng.hpp"
+#include "../experiments/ef21/heterogeneous_logistic.hpp"
 #include "../experiments/optimistic_omd/oomd.hpp"
 #include "../experiments/sso/sso.hpp"
 #include "../experiments/subgm/subgm.hpp"
@@ -101,3 +102,40 @@ TEST(SSO, InnerStepsDecreaseTheSurrogateUnderArmijo) {
 
 }  // namespace
 }  // namespace descent::repro::sso
+
+namespace descent::repro {
+namespace {
+
+// The EF21 test problem: gradients match central differences, and each client's L_i bounds its
+// Hessian's curvature (finite-difference Hessian-vector products at random points and directions).
+TEST(HeterogeneousLogistic, GradientAndSmoothnessConstantsAreRight) {
+  HeterogeneousLogisticSpec spec;
+  spec.clients = 6;
+  spec.dimension = 8;
+  spec.samples = 5;
+  const HeterogeneousLogistic problem(spec, 7);
+  EXPECT_NEAR(problem.client_smoothness().front(), 1.0, 1e-9);
+  EXPECT_NEAR(problem.client_smoothness().back(), 1000.0, 1e-6);
+  Rng rng(1);
+  for (int client = 0; client < problem.clients(); ++client) {
+    Eigen::VectorXd x(spec.dimension), v(spec.dimension);
+    for (int k = 0; k < spec.dimension; ++k) x(k) = 0.3 * rng.normal(), v(k) = rng.normal();
+    v.normalize();
+    const double h = 1e-6;
+    const Eigen::VectorXd g = problem.gradient(client, x);
+    for (int k = 0; k < spec.dimension; ++k) {
+      Eigen::VectorXd e = Eigen::VectorXd::Zero(spec.dimension);
+      e(k) = h;
+      const double numeric = (problem.loss(client, x + e) - problem.loss(client, x - e)) / (2 * h);
+      EXPECT_NEAR(g(k), numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << "client " << client << " coordinate " << k;
+    }
+    const double eps = 1e-5;
+    const double curvature = v.dot(problem.gradient(client, x + eps * v) - problem.gradient(client, x - eps * v)) / (2 * eps);
+    EXPECT_LE(curvature, problem.client_smoothness()[static_cast<std::size_t>(client)] * (1 + 1e-6));
+  }
+  EXPECT_LE(problem.arithmetic_mean_smoothness(), problem.quadratic_mean_smoothness());
+  EXPECT_LE(problem.smoothness(), problem.arithmetic_mean_smoothness() + 1e-9);  // L <= L_AM always
+}
+
+}  // namespace
+}  // namespace descent::repro
