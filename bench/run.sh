@@ -48,3 +48,7 @@ done
 echo
 echo "## Curvature probes on the quickstart MLP (1,000 images, 1 thread)"
 "$build/bench/bench_hvp"
+
+echo
+echo "## Data-parallel MLP steps: 1 process vs 2 MPI ranks (dense and EF21 + TopK 1%), beside PyTorch DDP"
+/usr/bin/python3 "$here/data_parallel.py" "$build" 2>/dev/null

@@ -145,6 +145,13 @@ TEST(Compressors, TopKKeepsTheLargestMagnitudesAndContracts) {
   const std::vector<double> x = {0.5, -4.0, 1.0, 3.0, -1.0, 0.0, 2.0, -3.0};
   // |3.0| at index 3 ties |-3.0| at index 7 for the second place: the lower index wins.
   EXPECT_EQ(compressor->apply(x, 0), (std::vector<double>{0, -4.0, 0, 3.0, 0, 0, 0, 0}));
+  // float selects through integer keys: the same choice, NaN counted as the largest.
+  const std::vector<float> xf = {0.5f, -4.0f, 1.0f, 3.0f, -1.0f, 0.0f, 2.0f, -3.0f};
+  EXPECT_EQ(make_compressor<float>(spec("topk", 2), 8)->apply(xf, 0), (std::vector<float>{0, -4.0f, 0, 3.0f, 0, 0, 0, 0}));
+  const std::vector<float> with_nan = {1.0f, NAN, -2.0f};
+  const auto kept = make_compressor<float>(spec("topk", 2), 3)->apply(with_nan, 0);
+  EXPECT_TRUE(std::isnan(kept[1]));
+  EXPECT_EQ(kept[2], -2.0f);
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     const auto v = random_vector(50, seed);
     const auto c = make_compressor<double>(spec("topk", 5), 50)->apply(v, 0);

@@ -4,6 +4,9 @@
 // Wire format: K x (index in ceil(log2 d) bits, value at full precision), indices ascending.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <type_traits>
 #include <limits>
 #include <numeric>
 
@@ -26,19 +29,10 @@ public:
 
   void encode(std::span<const T> x, std::uint64_t, BitWriter& out, std::span<T> dense) const override {
     const std::size_t d = x.size(), k = std::min(k_, d);
-    thread_local std::vector<std::uint32_t> order;
-    order.resize(d);
-    std::iota(order.begin(), order.end(), 0u);
-    const auto larger = [&](std::uint32_t a, std::uint32_t b) {
-      const T ma = magnitude(x[a]), mb = magnitude(x[b]);
-      return ma > mb || (ma == mb && a < b);
-    };
-    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), larger);
-    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+    const std::vector<std::uint32_t> kept = select(x, k);
     std::fill(dense.begin(), dense.end(), T(0));
     const int index_bits = bits_for(d);
-    for (std::size_t j = 0; j < k; ++j) {
-      const std::uint32_t i = order[j];
+    for (const std::uint32_t i : kept) {
       out.write(i, index_bits);
       out.write_value(x[i]);
       dense[i] = x[i];
@@ -62,6 +56,38 @@ public:
   bool positively_homogeneous() const override { return true; }
 
 private:
+  // The k coordinates of largest magnitude, ascending.
+  static std::vector<std::uint32_t> select(std::span<const T> x, std::size_t k) {
+    std::vector<std::uint32_t> kept;
+    if constexpr (std::is_same_v<T, float>) {
+      // A non-negative float's bits order like its value (NaN's above infinity's), so one 64-bit
+      // key, magnitude bits high and the complemented index low, orders by magnitude and then by
+      // lower index with integer comparisons only.
+      thread_local std::vector<std::uint64_t> keys;
+      keys.resize(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        std::uint32_t bits;
+        const float m = std::abs(x[i]);
+        std::memcpy(&bits, &m, sizeof bits);
+        keys[i] = (std::uint64_t{bits} << 32) | (0xFFFFFFFFu - static_cast<std::uint32_t>(i));
+      }
+      std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(k), keys.end(), std::greater<>());
+      for (std::size_t j = 0; j < k; ++j) kept.push_back(0xFFFFFFFFu - static_cast<std::uint32_t>(keys[j] & 0xFFFFFFFFu));
+    } else {
+      thread_local std::vector<std::uint32_t> order;
+      order.resize(x.size());
+      std::iota(order.begin(), order.end(), 0u);
+      const auto larger = [&](std::uint32_t a, std::uint32_t b) {
+        const T ma = magnitude(x[a]), mb = magnitude(x[b]);
+        return ma > mb || (ma == mb && a < b);
+      };
+      std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), larger);
+      kept.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    std::sort(kept.begin(), kept.end());
+    return kept;
+  }
+
   std::size_t k_;
 };
 
