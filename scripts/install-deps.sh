@@ -7,9 +7,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-pthread libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   bc libsqlite3-dev sqlite3 zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libpq-dev postgresql
   dataset-fashion-mnist
-  python3-torch python3-numpy python3-scipy
+  python3-torch python3-numpy python3-scipy python3-optuna
   chromium
 )
 

@@ -394,7 +394,7 @@ TEST(Thresholdout, ReusedHoldoutOverfitsAndThresholdoutDoesNot) {
     Eigen::VectorXd y_train, y_holdout, y_fresh;
     draw(train, y_train), draw(holdout, y_holdout), draw(fresh, y_fresh);
     const Eigen::VectorXd c_train = train.transpose() * y_train / n, c_holdout_true = holdout.transpose() * y_holdout / n;
-    Thresholdout mechanism(0.04, 0.01, 1 << 20, static_cast<std::uint64_t>(seed));
+    Thresholdout mechanism({0.04, 0.01, 1 << 20, static_cast<std::uint64_t>(seed)});
     const double cut = 1.0 / std::sqrt(static_cast<double>(n));
     auto select = [&](const Eigen::VectorXd& c_holdout) {
       std::vector<std::pair<double, int>> chosen;

@@ -15,6 +15,7 @@ int& exit_code();
 
 void add_study_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_tune_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_refine_command(CLI::App& app);
 void add_repro_command(CLI::App& app);

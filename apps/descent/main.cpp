@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   cli::add_study_command(app);
   cli::add_train_command(app);
+  cli::add_tune_command(app);
   cli::add_report_command(app);
   cli::add_refine_command(app);
   cli::add_repro_command(app);

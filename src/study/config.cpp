@@ -318,6 +318,104 @@ void read_comm(TableReader& root, CommConfig& comm, const ModelConfig& model, co
   }
 }
 
+// Summary values a run records that a tuning objective may name.
+const std::vector<std::string>& objective_names() {
+  static const std::vector<std::string> names = {"final_val_loss", "final_val_accuracy", "best_val_accuracy", "final_test_loss",
+                                                 "final_test_accuracy", "best_test_accuracy"};
+  return names;
+}
+
+void read_tune(TableReader& root, TuneConfig& tune, const DataConfig& data, const std::string& source) {
+  const toml::table* table = root.table("tune");
+  if (!table) return;
+  TableReader reader(*table, "tune", source);
+  tune.trials = reader.integer("trials", 20, 1, 100000);
+  tune.objective = reader.string("objective", tune.objective, objective_names());
+  tune.direction = reader.string("direction", tune.objective.find("accuracy") != std::string::npos ? "maximize" : "minimize",
+                                 {"minimize", "maximize"});
+  tune.sampler = reader.string("sampler", tune.sampler, {"gp", "random", "grid"});
+  if (tune.sampler == "gp") {
+    tune.acquisition = reader.string("acquisition", tune.acquisition, {"ei", "ucb", "kg"});
+    tune.kernel = reader.string("kernel", tune.kernel, {"matern52", "squared_exponential"});
+    tune.initial_trials = reader.integer("initial_trials", tune.initial_trials, 0, 100000);
+    if (tune.acquisition == "ucb") tune.ucb_beta = reader.param({"ucb_beta", ParamKind::real, tune.ucb_beta, 0.0, 1e6, true, ""});
+  }
+  if (tune.sampler == "grid") tune.grid_levels = reader.integer("grid_levels", tune.grid_levels, 1, 1000);
+  tune.pruner = reader.string("pruner", tune.pruner, {"none", "median", "asha"});
+  if (tune.pruner != "none") tune.report = reader.string("report", tune.report, {"val_loss", "val_accuracy", "test_loss", "test_accuracy"});
+  if (tune.pruner == "median") {
+    tune.startup_trials = reader.integer("startup_trials", tune.startup_trials, 0);
+    tune.warmup_steps = reader.integer("warmup_steps", tune.warmup_steps, 0);
+  }
+  if (tune.pruner == "asha") {
+    tune.min_resource = reader.integer("min_resource", tune.min_resource, 1);
+    tune.reduction_factor = reader.integer("reduction_factor", tune.reduction_factor, 2, 100);
+  }
+  tune.thresholdout = reader.boolean("thresholdout", false);
+  if (tune.thresholdout) {
+    tune.threshold = reader.param({"threshold", ParamKind::real, tune.threshold, 0.0, 1e6, true, ""});
+    tune.sigma = reader.param({"sigma", ParamKind::real, tune.sigma, 0.0, 1e6, true, ""});
+    tune.budget = reader.integer("budget", tune.budget, 1, 1000000);
+  }
+  tune.seed = static_cast<std::uint64_t>(reader.integer("seed", 0, 0));
+  const toml::node* params = reader.take("params");
+  if (!params || !params->as_array() || params->as_array()->empty()) {
+    reader.fail("params", "missing: add at least one [[tune.params]] table with a name, type and range or choices");
+  }
+  std::set<std::string> names;
+  const toml::array& array = *params->as_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const std::string prefix = fmt::format("tune.params[{}]", i);
+    const toml::table* entry = array.get(i)->as_table();
+    if (!entry) root.fail(prefix, "expected a table with a name, type and range or choices");
+    TableReader param_reader(*entry, prefix, source);
+    TuneParam param;
+    param.name = param_reader.string("name", "");
+    if (param.name.empty()) param_reader.fail("name", "missing: the config key to tune, e.g. \"optimizers[0].lr\"");
+    if (!names.insert(param.name).second) param_reader.fail("name", fmt::format("'{}' is tuned twice", param.name));
+    param.type = param_reader.string("type", "float", {"float", "int", "categorical"});
+    if (param.type == "categorical") {
+      const toml::node* choices = param_reader.take("choices");
+      if (!choices || !choices->as_array() || choices->as_array()->empty()) param_reader.fail("choices", "missing: a non-empty list");
+      for (const auto& choice : *choices->as_array()) {
+        std::ostringstream text;
+        if (choice.is_string()) {
+          text << '"' << *choice.value<std::string>() << '"';
+        } else {
+          choice.visit([&](const auto& value) { text << value; });
+        }
+        param.choices.push_back(text.str());
+      }
+    } else {
+      const bool integer = param.type == "int";
+      const auto bound = [&](const char* key) {
+        const toml::node* node = param_reader.take(key);
+        if (!node || !(node->is_integer() || (!integer && node->is_floating_point()))) {
+          param_reader.fail(key, integer ? "missing or not an integer" : "missing or not a number");
+        }
+        return *node->value<double>();
+      };
+      param.low = bound("low");
+      param.high = bound("high");
+      param.log = param_reader.boolean("log", false);
+      if (!(param.low < param.high)) param_reader.fail("high", fmt::format("must exceed low ({} <= {})", param.high, param.low));
+      if (param.log && param.low <= 0) param_reader.fail("low", "a log-scale range must be positive");
+    }
+    param_reader.reject_unknown(fmt::format(" for a {} parameter", param.type));
+    tune.params.push_back(param);
+  }
+  reader.reject_unknown(fmt::format(" for sampler '{}' and pruner '{}'", tune.sampler, tune.pruner));
+  if (tune.objective.find("val") != std::string::npos && data.validation == 0) {
+    reader.fail("objective", fmt::format("'{}' needs a validation split: set data.validation", tune.objective));
+  }
+  if (tune.report.find("val") != std::string::npos && tune.pruner != "none" && data.validation == 0) {
+    reader.fail("report", fmt::format("'{}' needs a validation split: set data.validation", tune.report));
+  }
+  if (tune.thresholdout && tune.objective.find("val") == std::string::npos) {
+    reader.fail("thresholdout", "Thresholdout guards a reused validation split: the objective must be a val value");
+  }
+}
+
 ParamValues read_params(TableReader& reader, const std::vector<ParamSpec>& specs) {
   ParamValues values;
   for (const auto& spec : specs) values[spec.name] = reader.param(spec);
@@ -441,6 +539,7 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_batch(root, config.batch, source);
   read_diagnostics(root, config.diagnostics, source);
   read_comm(root, config.comm, config.model, source);
+  read_tune(root, config.tune, config.data, source);
   if (config.diagnostics.gradient_stats_every > 0 && config.model.batch_norm) {
     throw ConfigError(fmt::format("{}: key 'diagnostics.gradient_stats_every': per-sample gradients are coupled by batch "
                                   "normalization; drop model.batch_norm or this probe",

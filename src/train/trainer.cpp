@@ -447,9 +447,19 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       if (parallel) parallel->check_replicas_agree(*model);
       const Evaluation test = evaluate(*model, test_data);
       record_evaluation(log, result.summary, step, "test", test);
-      if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
+      EpochEvent epoch_event{step, epoch, test.loss, test.accuracy, {{"test_loss", test.loss}, {"test_accuracy", test.accuracy}}};
+      if (has_validation) {
+        const Evaluation validation = evaluate(*model, validation_data);
+        record_evaluation(log, result.summary, step, "val", validation);
+        epoch_event.evaluation.insert({{"val_loss", validation.loss}, {"val_accuracy", validation.accuracy}});
+      }
+      if (budget_done && run.evaluate_train) {
+        // Summary values only: "train_loss" rows are the running training loss already.
+        const Evaluation on_train = evaluate(*model, train_data);
+        result.summary["final_train_loss"] = on_train.loss;
+        if (!std::isnan(on_train.accuracy)) result.summary["final_train_accuracy"] = on_train.accuracy;
+      }
       log.add(step, "epoch", static_cast<double>(epoch + 1));
-      const EpochEvent epoch_event{step, epoch, test.loss, test.accuracy};
       for (Callback* callback : callbacks) keep_going = callback->on_epoch_end(epoch_event) && keep_going;
       if (budget_done) break;
       loader.start_epoch(++epoch);

@@ -42,18 +42,30 @@ Point BayesianSampler::suggest(const SearchSpace& space, const std::vector<Trial
   const int dimension = space.encoded_dimension();
   std::vector<std::vector<double>> x;
   std::vector<double> y;
-  std::vector<const Trial*> pending;
+  std::vector<const Trial*> pending, failed;
   for (const Trial& trial : trials) {
+    if (trial.params.size() != space.size()) continue;
     if (trial.state == TrialState::complete && trial.value && std::isfinite(*trial.value)) {
       x.push_back(space.encode(trial.params));
       y.push_back(minimized(*trial.value, options_.direction));
+    } else if (trial.state == TrialState::pruned && !trial.intermediate.empty() &&
+               std::isfinite(trial.intermediate.rbegin()->second)) {
+      // A pruned trial counts with its last reported value: pessimistic, and it keeps the GP from
+      // proposing the same losing point again.
+      x.push_back(space.encode(trial.params));
+      y.push_back(minimized(trial.intermediate.rbegin()->second, options_.direction));
     } else if (trial.state == TrialState::running && trial.number != number) {
       pending.push_back(&trial);
+    } else if (trial.state == TrialState::fail || trial.state == TrialState::pruned) {
+      failed.push_back(&trial);
     }
   }
   if (static_cast<int>(x.size()) < options_.initial_trials) {
     return space.decode(Halton(dimension, seed_).point(static_cast<std::uint64_t>(number)));
   }
+  // Failed trials (a diverged run, say) count as the worst value seen, so the search moves away.
+  const double worst = *std::max_element(y.begin(), y.end());
+  for (const Trial* trial : failed) x.push_back(space.encode(trial->params)), y.push_back(worst);
   GaussianProcess gp(options_.kernel, dimension);
   gp.set_data(x, y);
   // No warm start from an earlier proposal: a proposal must depend only on the stored trials.

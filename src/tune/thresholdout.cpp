@@ -10,17 +10,20 @@ double laplace(Rng& rng, double scale) {
   return -scale * (u < 0 ? -1.0 : 1.0) * std::log(1.0 - 2.0 * std::abs(u));
 }
 
-Thresholdout::Thresholdout(double threshold, double sigma, int budget, std::uint64_t seed)
-    : threshold_(threshold), sigma_(sigma), budget_(budget), rng_(seed) {
-  noisy_threshold_ = threshold_ + laplace(rng_, 2 * sigma_);
+Thresholdout::Thresholdout(const ThresholdoutSettings& settings) : settings_(settings) {
+  Rng rng = Rng::derived(settings.seed, UINT64_MAX);
+  state_.remaining_budget = settings.budget;
+  state_.noisy_threshold = settings.threshold + laplace(rng, 2 * settings.sigma);
 }
 
 std::optional<double> Thresholdout::answer(double training_value, double holdout_value) {
-  if (budget_ <= 0) return std::nullopt;
-  if (std::abs(holdout_value - training_value) > noisy_threshold_ + laplace(rng_, 4 * sigma_)) {
-    --budget_;
-    noisy_threshold_ = threshold_ + laplace(rng_, 2 * sigma_);
-    return holdout_value + laplace(rng_, sigma_);
+  if (state_.remaining_budget <= 0) return std::nullopt;
+  Rng rng = Rng::derived(settings_.seed, state_.answers++);
+  const double sigma = settings_.sigma;
+  if (std::abs(holdout_value - training_value) > state_.noisy_threshold + laplace(rng, 4 * sigma)) {
+    --state_.remaining_budget;
+    state_.noisy_threshold = settings_.threshold + laplace(rng, 2 * sigma);
+    return holdout_value + laplace(rng, sigma);
   }
   return training_value;
 }

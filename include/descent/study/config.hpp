@@ -93,6 +93,36 @@ struct CommConfig {
   bool data_parallel() const { return workers != 1; }
 };
 
+// [tune]: a Bayesian-optimization (or random / grid) study over config keys; `descent tune`.
+struct TuneParam {
+  std::string name;                  // a config key path, as in overrides: "optimizers[0].lr"
+  std::string type = "float";        // float | int | categorical
+  double low = 0.0, high = 1.0;
+  bool log = false;
+  std::vector<std::string> choices;  // categorical: TOML values as text
+};
+
+struct TuneConfig {
+  std::int64_t trials = 0;  // 0: the study has no [tune]
+  std::string objective = "final_val_loss";  // a run summary value
+  std::string direction = "minimize";        // minimize | maximize
+  std::string sampler = "gp";                // gp | random | grid
+  std::string acquisition = "ei";            // gp: ei | ucb | kg
+  std::string kernel = "matern52";           // gp: matern52 | squared_exponential
+  std::int64_t initial_trials = 0;           // gp: quasi-random trials first (0: max(5, 2 x parameters))
+  double ucb_beta = 4.0;
+  std::int64_t grid_levels = 5;
+  std::string pruner = "none";               // none | median | asha
+  std::string report = "val_loss";           // the intermediate value reported after each epoch
+  std::int64_t startup_trials = 5, warmup_steps = 0;      // median
+  std::int64_t min_resource = 1, reduction_factor = 3;    // asha
+  bool thresholdout = false;                 // answer the objective through Thresholdout
+  double threshold = 0.04, sigma = 0.01;
+  std::int64_t budget = 100;
+  std::uint64_t seed = 0;
+  std::vector<TuneParam> params;
+};
+
 struct OptimizerEntry {
   std::string name;
   std::string label;  // shown in reports; defaults to the name, made unique
@@ -110,6 +140,7 @@ struct StudyConfig {
   BatchConfig batch;
   DiagnosticsConfig diagnostics;
   CommConfig comm;
+  TuneConfig tune;
   std::vector<OptimizerEntry> optimizers;
   ScheduleConfig schedule;
   // [schedules.NAME]: a schedule whose factor multiplies hyperparameter NAME (weight_decay,

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace descent::train {
@@ -29,6 +30,7 @@ struct EpochEvent {
   std::int64_t epoch = 0;  // 0-based index of the epoch just finished
   double test_loss = 0.0;
   double test_accuracy = 0.0;  // NaN for regression
+  std::map<std::string, double> evaluation;  // test_loss, test_accuracy, and val_* with a validation split
 };
 
 enum class RunEnd { finished, diverged, stopped };

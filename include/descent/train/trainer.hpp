@@ -31,6 +31,9 @@ struct TrainingRun {
   // With train.checkpoint_every > 0: where the run's checkpoint lives. A run that finds one there
   // continues from it and ends with the same numbers as a run that never stopped.
   std::filesystem::path checkpoint;
+  // Also evaluate the whole training split at the end (final_train_loss, final_train_accuracy):
+  // Thresholdout compares the holdout's value with the training set's.
+  bool evaluate_train = false;
 };
 
 struct RunResult {
