@@ -54,17 +54,7 @@ std::string slow_study(const std::string& seeds, int epochs) {
 
 // Starts `descent ARGS...` in `dir` without waiting (output discarded); returns its pid.
 pid_t spawn_descent(const std::vector<std::string>& args, const std::filesystem::path& dir) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(dir.c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-    std::vector<std::string> copies = args;
-    std::vector<char*> argv = {const_cast<char*>(descent_binary())};
-    for (auto& a : copies) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(descent_binary(), argv.data());
-    _exit(127);
-  }
-  return pid;
+  return static_cast<pid_t>(spawn_program(descent_binary(), args, dir));
 }
 
 // Polls `sql` on the store until it answers `expected` (true) or the deadline passes (false).

@@ -44,9 +44,11 @@ nlohmann::json Parameter::distribution() const {
               {"attributes", {{"low", static_cast<std::int64_t>(low)}, {"high", static_cast<std::int64_t>(high)}, {"log", log}, {"step", 1}}}};
     case ParamKind::categorical: {
       nlohmann::json values = nlohmann::json::array();
-      for (const auto& choice : choices) values.push_back(nlohmann::json::parse(choice, nullptr, false).is_discarded()
-                                                              ? nlohmann::json(choice)
-                                                              : nlohmann::json::parse(choice));
+      // Optuna's choices are None, bool, int, float or str: a TOML list or table stays its text.
+      for (const auto& choice : choices) {
+        const auto parsed = nlohmann::json::parse(choice, nullptr, false);
+        values.push_back(parsed.is_discarded() || parsed.is_structured() ? nlohmann::json(choice) : parsed);
+      }
       return {{"name", "CategoricalDistribution"}, {"attributes", {{"choices", values}}}};
     }
   }
