@@ -52,3 +52,13 @@ echo "## Curvature probes on the quickstart MLP (1,000 images, 1 thread)"
 echo
 echo "## Data-parallel MLP steps: 1 process vs 2 MPI ranks (dense and EF21 + TopK 1%), beside PyTorch DDP"
 /usr/bin/python3 "$here/data_parallel.py" "$build" 2>/dev/null
+
+echo
+echo "## Bayesian optimization: descent GP-EI vs Optuna TPE vs random search (40 evaluations, seeds 0-9)"
+"$build/bench/bench_tune" > "$out/tune_descent.jsonl"
+/usr/bin/python3 "$here/optuna_tpe.py" > "$out/tune_optuna.jsonl"
+/usr/bin/python3 "$here/tune_report.py" "$out/tune_descent.jsonl" "$out/tune_optuna.jsonl"
+
+echo
+echo "## Tuning the quickstart MLP (AdamW lr and weight decay, 20 trials): descent GP vs Optuna TPE"
+/usr/bin/python3 "$here/tune_mlp.py" "$build"

@@ -64,6 +64,10 @@ TEST(GaussianProcess, PosteriorMatchesADenseSolve) {
       EXPECT_NEAR(p.mean, mean, 1e-9);
       EXPECT_NEAR(p.variance, variance, 1e-9);
       EXPECT_NEAR(gp.posterior_covariance(a, b), gp.prior_covariance(a, b) - ka.dot(inverse * kb), 1e-9);
+      const auto set = gp.prepare({b, a});  // the batched form KG uses
+      const Eigen::VectorXd batched = gp.posterior_covariances(a, set);
+      EXPECT_NEAR(batched(0), gp.posterior_covariance(a, b), 1e-12);
+      EXPECT_NEAR(batched(1), variance, 1e-9);
     }
     EXPECT_EQ(gp.jitter(), 0.0);
   }

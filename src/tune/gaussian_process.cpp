@@ -55,6 +55,11 @@ void GaussianProcess::set_data(const std::vector<std::vector<double>>& x, const 
   y_mean_ = mean;
   y_scale_ = variance > 0 ? std::sqrt(variance) : 1.0;
   for (Eigen::Index i = 0; i < n; ++i) y_(i) = (y[static_cast<std::size_t>(i)] - y_mean_) / y_scale_;
+  pair_squared_differences_.resize(n * (n - 1) / 2, dimension_);
+  Eigen::Index pair = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = j + 1; i < n; ++i, ++pair) pair_squared_differences_.row(pair) = (x_.row(i) - x_.row(j)).array().square();
+  }
   condition();
 }
 
@@ -72,48 +77,57 @@ double GaussianProcess::correlation(const double* a, const double* b, const doub
 double GaussianProcess::log_marginal_likelihood(const std::vector<double>& theta, std::vector<double>* gradient) const {
   const Eigen::Index n = x_.rows();
   const int D = dimension_;
-  std::vector<double> inverse(static_cast<std::size_t>(D));
-  for (int d = 0; d < D; ++d) inverse[static_cast<std::size_t>(d)] = std::exp(-theta[static_cast<std::size_t>(d)]);
+  Eigen::VectorXd inverse_squared(D);  // 1 / l_d^2
+  for (int d = 0; d < D; ++d) inverse_squared(d) = std::exp(-2.0 * theta[static_cast<std::size_t>(d)]);
   const double signal = std::exp(theta[static_cast<std::size_t>(D)]), noise = std::exp(theta[static_cast<std::size_t>(D) + 1]);
   const double mu0 = theta[static_cast<std::size_t>(D) + 2];
-  // Row-major copies keep each input contiguous.
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x = x_;
-  Eigen::MatrixXd k(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j <= i; ++j) k(i, j) = k(j, i) = signal * correlation(x.row(i).data(), x.row(j).data(), inverse.data());
-  }
-  Eigen::MatrixXd covariance = k;
-  covariance.diagonal().array() += noise;
-  Eigen::LLT<Eigen::MatrixXd> llt;
-  factorize(covariance, llt);
-  const Eigen::VectorXd residual = y_.array() - mu0;
-  const Eigen::VectorXd alpha = llt.solve(residual);
-  const Eigen::MatrixXd l = llt.matrixL();
-  const double log_det = 2.0 * l.diagonal().array().log().sum();
-  const double value = -0.5 * residual.dot(alpha) - 0.5 * log_det - 0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
-  if (!gradient) return value;
-  // d/dtheta = 1/2 tr((alpha alpha' - K^{-1}) dK/dtheta)
-  const Eigen::MatrixXd w = alpha * alpha.transpose() - llt.solve(Eigen::MatrixXd::Identity(n, n));
-  gradient->assign(theta.size(), 0.0);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < i; ++j) {
-      // dk/dlog l_d = s^2 * g(r) * z_d^2, g = 5/3 (1 + sqrt5 r) exp(-sqrt5 r) (Matern) or exp(-r^2/2) (SE).
-      double r2 = 0.0;
-      for (int d = 0; d < D; ++d) {
-        const double z = (x(i, d) - x(j, d)) * inverse[static_cast<std::size_t>(d)];
-        r2 += z * z;
+  // One pass over the pairs (i > j, column by column), in the order of pair_squared_differences_: the covariance, and
+  // g(r) with dk/dlog l_d = s^2 g(r) z_d^2 (g = 5/3 (1 + sqrt5 r) e^{-sqrt5 r} for Matern, e^{-r^2/2} for SE).
+  const Eigen::VectorXd r2_all = pair_squared_differences_ * inverse_squared;
+  Eigen::VectorXd slopes(r2_all.size());
+  Eigen::MatrixXd covariance(n, n);  // K + lambda^2 I, built in place: no n x n temporaries
+  Eigen::Index pair = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {  // column by column: contiguous in Eigen's layout
+    covariance(j, j) = signal + noise;
+    for (Eigen::Index i = j + 1; i < n; ++i, ++pair) {
+      const double r2 = r2_all(pair);
+      double value;
+      if (kernel_ == Kernel::squared_exponential) {
+        value = std::exp(-0.5 * r2);
+        slopes(pair) = value;
+      } else {
+        const double r = std::sqrt(r2), e = std::exp(-kSqrt5 * r);
+        value = (1.0 + kSqrt5 * r + 5.0 / 3.0 * r2) * e;
+        slopes(pair) = 5.0 / 3.0 * (1.0 + kSqrt5 * r) * e;
       }
-      const double r = std::sqrt(r2);
-      const double g = kernel_ == Kernel::squared_exponential ? std::exp(-0.5 * r2)
-                                                              : 5.0 / 3.0 * (1.0 + kSqrt5 * r) * std::exp(-kSqrt5 * r);
-      const double weight = w(i, j) * signal * g;  // both (i, j) and (j, i): the 1/2 cancels
-      for (int d = 0; d < D; ++d) {
-        const double z = (x(i, d) - x(j, d)) * inverse[static_cast<std::size_t>(d)];
-        (*gradient)[static_cast<std::size_t>(d)] += weight * z * z;
-      }
+      covariance(i, j) = covariance(j, i) = signal * value;
     }
   }
-  (*gradient)[static_cast<std::size_t>(D)] = 0.5 * (w.array() * k.array()).sum();
+  Eigen::LLT<Eigen::MatrixXd> llt;
+  factorize(covariance, llt);  // LLT keeps its own copy: covariance stays K + lambda^2 I
+  const Eigen::VectorXd residual = y_.array() - mu0;
+  const Eigen::VectorXd alpha = llt.solve(residual);
+  const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
+  const double value = -0.5 * residual.dot(alpha) - 0.5 * log_det - 0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
+  if (!gradient) return value;
+  // d/dtheta = 1/2 tr(W dK/dtheta) with W = alpha alpha' - K^{-1}, formed in place.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Identity(n, n);
+  llt.solveInPlace(w);
+  w *= -1.0;
+  w.noalias() += alpha * alpha.transpose();
+  Eigen::VectorXd weights(r2_all.size());  // both (i, j) and (j, i): the 1/2 cancels
+  double signal_gradient = 0.5 * signal * w.trace();
+  pair = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = j + 1; i < n; ++i, ++pair) {
+      weights(pair) = w(i, j) * signal * slopes(pair);
+      signal_gradient += w(i, j) * covariance(i, j);  // dK/dlog s^2 = K
+    }
+  }
+  const Eigen::VectorXd per_dimension = pair_squared_differences_.transpose() * weights;
+  gradient->assign(theta.size(), 0.0);
+  for (int d = 0; d < D; ++d) (*gradient)[static_cast<std::size_t>(d)] = per_dimension(d) * inverse_squared(d);
+  (*gradient)[static_cast<std::size_t>(D)] = signal_gradient;
   (*gradient)[static_cast<std::size_t>(D) + 1] = 0.5 * noise * w.trace();
   (*gradient)[static_cast<std::size_t>(D) + 2] = alpha.sum();
   return value;
@@ -134,18 +148,34 @@ void GaussianProcess::fit(std::uint64_t seed, int starts) {
       return -std::numeric_limits<double>::infinity();
     }
   };
-  Rng rng = Rng::derived(seed, 0x6f17);
-  std::vector<double> best = theta_;
-  std::vector<double> ignored;
-  double best_value = objective(best, ignored);
-  for (int s = 0; s < starts; ++s) {
-    std::vector<double> start = theta_;
-    if (s > 0) {
-      for (std::size_t i = 0; i < p; ++i) start[i] = lower[i] + rng.uniform() * (upper[i] - lower[i]);
-      start[p - 1] = 0.0;
-      start[p - 2] = std::log(1e-3) + rng.uniform() * 4.0;
+  const auto value_only = [this](const std::vector<double>& theta) {
+    try {
+      return log_marginal_likelihood(theta, nullptr);  // a Cholesky factorization, no O(n^3) inverse
+    } catch (const std::runtime_error&) {
+      return -std::numeric_limits<double>::infinity();
     }
-    const MaximizeResult result = maximize_in_box(objective, start, lower, upper, 60, 1e-7);
+  };
+  // Multi-start: the current hyperparameters, then the best of 16 random ones per further start,
+  // screened by the likelihood alone; L-BFGS climbs from each.
+  Rng rng = Rng::derived(seed, 0x6f17);
+  std::vector<std::vector<double>> starts_from = {theta_};
+  for (int s = 1; s < starts; ++s) {
+    std::vector<double> best_candidate;
+    double best_candidate_value = -std::numeric_limits<double>::infinity();
+    for (int candidate = 0; candidate < 16; ++candidate) {
+      std::vector<double> theta(p);
+      for (std::size_t i = 0; i < p; ++i) theta[i] = lower[i] + rng.uniform() * (upper[i] - lower[i]);
+      theta[p - 1] = 0.0;
+      theta[p - 2] = std::log(1e-3) + rng.uniform() * 4.0;
+      const double v = value_only(theta);
+      if (best_candidate.empty() || v > best_candidate_value) best_candidate_value = v, best_candidate = theta;
+    }
+    starts_from.push_back(best_candidate);
+  }
+  std::vector<double> best = theta_;
+  double best_value = value_only(best);
+  for (const auto& start : starts_from) {
+    const MaximizeResult result = maximize_in_box(objective, start, lower, upper, 50, 1e-6);
     if (result.value > best_value) best_value = result.value, best = result.x;
   }
   theta_ = best;
@@ -247,6 +277,25 @@ double GaussianProcess::posterior_covariance(const std::vector<double>& a, const
   const Eigen::VectorXd va = cholesky_.matrixL().solve(cross_covariance(a, nullptr));
   const Eigen::VectorXd vb = cholesky_.matrixL().solve(cross_covariance(b, nullptr));
   return prior - y_scale_ * y_scale_ * va.dot(vb);
+}
+
+GaussianProcess::PointSet GaussianProcess::prepare(std::vector<std::vector<double>> points) const {
+  PointSet set;
+  set.whitened.resize(x_.rows(), static_cast<Eigen::Index>(points.size()));
+  for (std::size_t a = 0; a < points.size() && x_.rows() > 0; ++a) {
+    set.whitened.col(static_cast<Eigen::Index>(a)) = cholesky_.matrixL().solve(cross_covariance(points[a], nullptr));
+  }
+  set.points = std::move(points);
+  return set;
+}
+
+Eigen::VectorXd GaussianProcess::posterior_covariances(const std::vector<double>& x, const PointSet& set) const {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(set.points.size()));
+  for (std::size_t a = 0; a < set.points.size(); ++a) out(static_cast<Eigen::Index>(a)) = prior_covariance(set.points[a], x);
+  if (x_.rows() == 0) return out;
+  const Eigen::VectorXd v = cholesky_.matrixL().solve(cross_covariance(x, nullptr));
+  out.noalias() -= y_scale_ * y_scale_ * (set.whitened.transpose() * v);
+  return out;
 }
 
 double GaussianProcess::prior_covariance(const std::vector<double>& a, const std::vector<double>& b) const {

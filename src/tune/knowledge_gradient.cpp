@@ -12,9 +12,9 @@
 namespace descent::tune {
 
 KnowledgeGradient::KnowledgeGradient(const GaussianProcess& gp, std::vector<std::vector<double>> discretization, int samples)
-    : gp_(gp), discretization_(std::move(discretization)) {
+    : gp_(gp), discretization_(gp.prepare(std::move(discretization))) {
   current_best_ = -INFINITY;
-  for (const auto& a : discretization_) {
+  for (const auto& a : discretization_.points) {
     means_.push_back(-gp_.predict(a).mean);
     current_best_ = std::max(current_best_, means_.back());
   }
@@ -26,7 +26,8 @@ double KnowledgeGradient::value(const std::vector<double>& x) const {
   const double scale = std::sqrt(px.variance + gp_.noise_variance());
   if (scale <= 0) return 0.0;
   std::vector<double> slopes;  // -sigma~(a, x) for a in A, then x itself
-  for (const auto& a : discretization_) slopes.push_back(-gp_.posterior_covariance(a, x) / scale);
+  const Eigen::VectorXd covariances = gp_.posterior_covariances(x, discretization_);
+  for (Eigen::Index a = 0; a < covariances.size(); ++a) slopes.push_back(-covariances(a) / scale);
   std::vector<double> means = means_;
   means.push_back(-px.mean);
   slopes.push_back(-px.variance / scale);

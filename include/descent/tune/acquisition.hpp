@@ -55,7 +55,7 @@ public:
 private:
   double value(const std::vector<double>& x) const;
   const GaussianProcess& gp_;
-  std::vector<std::vector<double>> discretization_;
+  GaussianProcess::PointSet discretization_;
   std::vector<double> means_;  // -mu_n over A
   double current_best_;        // max_a -mu_n(a)
   std::vector<double> normal_draws_;

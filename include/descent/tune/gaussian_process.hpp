@@ -44,6 +44,14 @@ public:
   Prediction predict(const std::vector<double>& x, std::vector<double>& mean_gradient, std::vector<double>& variance_gradient) const;
   // Posterior covariance of f(a) and f(b).
   double posterior_covariance(const std::vector<double>& a, const std::vector<double>& b) const;
+  // A fixed set of points prepared for many posterior_covariances() calls: L^{-1} k(X, a) per point.
+  struct PointSet {
+    std::vector<std::vector<double>> points;
+    Eigen::MatrixXd whitened;  // n x m
+  };
+  PointSet prepare(std::vector<std::vector<double>> points) const;
+  // Posterior covariances of f(x) with f(a) for every a of the set: O(n^2 + n m) instead of O(n^2 m).
+  Eigen::VectorXd posterior_covariances(const std::vector<double>& x, const PointSet& set) const;
   // Prior covariance s^2 k(a, b), in original units.
   double prior_covariance(const std::vector<double>& a, const std::vector<double>& b) const;
   double noise_variance() const;  // lambda^2 in original units
@@ -62,6 +70,7 @@ private:
   std::vector<double> theta_;
   Eigen::MatrixXd x_;  // n x D
   Eigen::VectorXd y_;  // standardized
+  Eigen::MatrixXd pair_squared_differences_;  // (x_i - x_j)^2 per dimension, pairs i > j, column by column
   double y_mean_ = 0.0, y_scale_ = 1.0;
   Eigen::LLT<Eigen::MatrixXd> cholesky_;
   Eigen::VectorXd alpha_;  // [K + lambda^2 I]^{-1} (y - mu0)

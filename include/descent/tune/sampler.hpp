@@ -48,7 +48,7 @@ struct BayesianOptions {
   double ucb_beta = 4.0;
   int kg_samples = 128;
   int acquisition_starts = 10;
-  int fit_starts = 3;
+  int fit_starts = 2;
   Direction direction = Direction::minimize;
 };
 
