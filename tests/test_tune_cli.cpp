@@ -105,6 +105,31 @@ TEST(Tune, GpStudyWithPruningResumesAndExtends) {
   EXPECT_EQ(seen.at("states").value("PRUNED", 0), pruned);
 }
 
+// A worker that died mid-trial leaves a RUNNING trial; the next worker on that host marks it FAIL
+// and the study goes on to its number of trials.
+TEST(Tune, ACrashedWorkersTrialBecomesFailOnResume) {
+  TempDir dir;
+  write_file(dir / "tune.toml", tune_study("sampler = \"random\"", 3));
+  ASSERT_EQ(run_descent({"tune", "tune.toml", "--quiet"}, dir.path()).exit_code, 0);
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const int dead = spawn_program("true", {}, dir.path());
+  wait_program(dead);  // a pid that no longer runs
+  sqlite3* db = nullptr;
+  sqlite3_open((dir / "runs/descent.db").c_str(), &db);
+  const std::string sql = "INSERT INTO trials (study_id, number, state, datetime_start, worker) VALUES (1, 3, 'RUNNING', 'x', '" +
+                          std::string(host) + ":" + std::to_string(dead) + "')";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  const auto resumed = run_descent({"tune", "tune.toml", "tune.trials=5", "--quiet"}, dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("1 trials of a stopped worker marked FAIL"), std::string::npos) << resumed.err;
+  const auto trials = rows(dir / "runs/descent.db", "SELECT number, state FROM trials ORDER BY number");
+  ASSERT_EQ(trials.size(), 5u);
+  EXPECT_EQ(trials[3][1], "FAIL");
+  EXPECT_EQ(trials[4][1], "COMPLETE");
+}
+
 TEST(Tune, WorkersSharingASqliteStoreRecordEveryTrialOnce) {
   TempDir dir;
   // Trials long enough (about 0.3 s) that the three workers overlap.
