@@ -60,7 +60,7 @@ def main():
         with open(config, "w") as f:
             f.write(STUDY.format(data=args.data, trials=args.trials))
         subprocess.run([binary, "tune", config, "--quiet", "--store", os.path.join(folder, "gp.db"), "--report-dir",
-                        os.path.join(folder, "reports")], check=True, stdout=subprocess.DEVNULL)
+                        os.path.join(folder, "reports")], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         db = sqlite3.connect(os.path.join(folder, "gp.db"))
         value, run_id, number = db.execute(
             "SELECT value, run_id, number FROM trials WHERE state = 'COMPLETE' ORDER BY value DESC LIMIT 1").fetchone()
@@ -77,7 +77,8 @@ def main():
             lr = trial.suggest_float("optimizers[0].lr", 1e-4, 1e-1, log=True)
             wd = trial.suggest_float("optimizers[0].weight_decay", 1e-5, 1e-1, log=True)
             subprocess.run([binary, "train", config, f"optimizers[0].lr={lr!r}", f"optimizers[0].weight_decay={wd!r}", "--quiet",
-                            "--store", store, "--report-dir", os.path.join(folder, "reports")], check=True, stdout=subprocess.DEVNULL)
+                            "--store", store, "--report-dir", os.path.join(folder, "reports")], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
             tpe_db = sqlite3.connect(store)
             run = tpe_db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
             results[trial.number] = summary(tpe_db, run)
