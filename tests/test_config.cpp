@@ -180,6 +180,18 @@ TEST(Config, CommSectionNamesItsKeys) {
   EXPECT_NE(run_key(run_config_json(parallel, 0, 0)), run_key(run_config_json(plain, 0, 0)));
 }
 
+TEST(Config, TransformerAndTextGoTogether) {
+  const std::string text_study = "[study]\nname = \"t\"\n[data]\ndataset = \"text\"\n[model]\nkind = \"transformer\"\nwidth = 64\n";
+  const std::string optimizer = "[[optimizers]]\nname = \"adam\"\n";
+  EXPECT_EQ(parse_study_config(text_study + "heads = 4\n" + optimizer, "t.toml").model.heads, 4);
+  EXPECT_NE(error_of(text_study + "heads = 5\n" + optimizer).find("key 'model.heads': 5 heads do not divide the width 64"),
+            std::string::npos);
+  EXPECT_NE(error_of("[study]\nname = \"t\"\n[data]\ndataset = \"text\"\n" + optimizer)
+                .find("text data (token sequences) needs model.kind = \"transformer\""),
+            std::string::npos);
+  EXPECT_NE(error_of(with("kind = \"mlp\"", "kind = \"transformer\"")).find("the transformer needs text data"), std::string::npos);
+}
+
 TEST(Config, RunConfigAndKey) {
   const StudyConfig config = parse_study_config(kValid, "study.toml");
   const nlohmann::json run = run_config_json(config, 1, 7);

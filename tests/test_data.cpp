@@ -11,6 +11,7 @@
 #include "descent/data/dataset.hpp"
 #include "descent/data/idx.hpp"
 #include "descent/data/synthetic.hpp"
+#include "descent/data/text.hpp"
 #include "helpers.hpp"
 
 namespace descent::data {
@@ -18,6 +19,7 @@ namespace {
 
 using descent::testing::idx_bytes;
 using descent::testing::TempDir;
+using descent::testing::write_file;
 using descent::testing::write_maybe_gzipped;
 
 // Expects read_idx to throw a DataError whose message names the file and contains `fault`.
@@ -99,6 +101,34 @@ TEST(FashionMnist, RejectsCountMismatchAndBadLabels) {
     EXPECT_NE(std::string(error.what()).find("label 12 at index 2 is out of range 0..9"), std::string::npos) << error.what();
   }
   EXPECT_THROW(load_fashion_mnist(dir / "nowhere", "train"), DataError);
+}
+
+// Character windows: inputs are `context` characters, labels the next character at each position;
+// the vocabulary is the bytes present, in byte order; the tail is the test split.
+TEST(Text, WindowsPredictTheNextCharacter) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "abcd";
+  write_file(dir / "corpus.txt", text);  // 200 characters
+  const Splits splits = character_text({dir / "corpus.txt", 4, 0.1});
+  EXPECT_EQ(splits.train.num_classes, 4);
+  EXPECT_EQ(splits.train.labels_per_sample, 4);
+  EXPECT_EQ(splits.train.size(), (180 - 1) / 4);  // windows of 4 + 1 within the first 180 characters
+  EXPECT_EQ(splits.test.size(), (20 - 1) / 4);
+  EXPECT_EQ(std::vector<float>(splits.train.features.begin(), splits.train.features.begin() + 5), (std::vector<float>{0, 1, 2, 3, 0}));
+  EXPECT_EQ(std::vector<std::int64_t>(splits.train.labels.begin(), splits.train.labels.begin() + 5), (std::vector<std::int64_t>{1, 2, 3, 0, 1}));
+  // A subset keeps each sample's whole label sequence.
+  const std::vector<std::int64_t> pick = {2};
+  const Dataset one = splits.train.subset(pick);
+  EXPECT_EQ(one.labels, (std::vector<std::int64_t>{1, 2, 3, 0}));
+  // Folders: regular files in name order, links skipped.
+  std::filesystem::create_directories(dir / "folder");
+  write_file(dir / "folder/b.txt", "xyz");
+  write_file(dir / "folder/a.txt", text);
+  std::filesystem::create_symlink(dir / "folder/a.txt", dir / "folder/c-link");
+  EXPECT_EQ(character_text({dir / "folder", 4, 0.1}).train.num_classes, 7);
+  EXPECT_THROW(character_text({dir / "missing", 4, 0.1}), DataError);
+  EXPECT_THROW(character_text({dir / "folder/b.txt", 4, 0.1}), DataError);  // too short
 }
 
 TEST(Splits, ValidationIsCarvedBySeedWithoutOverlap) {

@@ -4,7 +4,9 @@
 
 #include "descent/batch/per_sample.hpp"
 #include "descent/diag/gradient_statistics.hpp"
+#include "descent/core/error.hpp"
 #include "descent/diag/spectrum.hpp"
+#include "descent/optim/torch_optimizers.hpp"
 
 namespace descent::diag {
 namespace {
@@ -104,6 +106,34 @@ TEST(Hessian, HutchinsonWithinThreeStandardErrorsAndSlqMoments) {
   }
   EXPECT_NEAR(total, 1.0, 1e-10);
   EXPECT_NEAR(mean * static_cast<double>(n), trace, 0.15 * std::abs(trace) + 0.1);
+}
+
+// The preconditioned sharpness of Adam (Cohen et al., 2022): lambda_max(P^{-1} H) with P from the
+// optimizer's second moments after a few steps, against a dense eigendecomposition.
+TEST(Hessian, PreconditionedSharpnessMatchesTheDenseEigenvalue) {
+  Small small;
+  optim::Optimizer adam("adam", {{"lr", 1e-2}}, small.model->named_parameters());
+  for (int t = 0; t < 5; ++t) {
+    adam.zero_grad();
+    torch::nn::functional::cross_entropy(small.model->forward(small.x), small.y).backward();
+    adam.step();
+  }
+  const torch::Tensor v = adam.flat_state(1);
+  ASSERT_EQ(v.size(0), HessianOperator(*small.model, small.x, small.y, true).dimension());
+  EXPECT_GT(v.min().item<double>(), 0.0);
+  const torch::Tensor diagonal = (1 - std::pow(0.9, 5)) * ((v / (1 - std::pow(0.999, 5))).sqrt() + 1e-8);
+  const torch::Tensor dense = small.dense_hessian();
+  const torch::Tensor scale = diagonal.rsqrt();
+  const torch::Tensor symmetric = scale.unsqueeze(1) * dense * scale.unsqueeze(0);
+  const double exact = std::get<0>(torch::linalg::eigh(symmetric, "L")).max().item<double>();
+  const Operator op = [&](const torch::Tensor& x) { return dense.mv(x); };
+  const LanczosResult result = preconditioned_lanczos(op, diagonal, 1, static_cast<int>(dense.size(0)), 4);
+  EXPECT_NEAR(result.eigenvalues[0], exact, 1e-6 * std::abs(exact));
+  // P^{-1} H has the same spectrum: its top eigenvalue by a general (non-symmetric) solver.
+  const torch::Tensor general = dense / diagonal.unsqueeze(1);
+  const double via_general = at::real(std::get<0>(torch::linalg::eig(general))).max().item<double>();
+  EXPECT_NEAR(via_general, exact, 1e-6 * std::abs(exact));
+  EXPECT_THROW(adam.flat_state(2), Error);
 }
 
 TEST(GradientStatistics, CoherenceByHand) {

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "descent/models/models.hpp"
+#include <cmath>
 #include "descent/optim/catalog.hpp"
 #include "descent/study/study_runner.hpp"
 #include "descent/train/lr_finder.hpp"
@@ -322,6 +323,40 @@ TEST(DataParallel, ResumedCompressedRunGivesTheSameNumbers) {
     EXPECT_EQ(result_rows(resumed), result_rows(straight));
     EXPECT_EQ(resumed.summary.at("comm_bytes_per_worker"), straight.summary.at("comm_bytes_per_worker"));
   }
+}
+
+study::StudyConfig transformer_study(const std::string& extra) {
+  return study::parse_study_config(
+      "[study]\nname = \"tf\"\n[data]\ndataset = \"text\"\ncontext = 16\n[model]\nkind = \"transformer\"\nwidth = 16\n"
+      "heads = 2\nlayers = 2\n" + extra + "\n[train]\nepochs = 1\nbatch_size = 16\nmax_steps = 40\nlog_every = 10\n"
+      "[[optimizers]]\nname = \"adamw\"\nlr = 0.01\n",
+      "tf.toml");
+}
+
+// The character transformer trains on Debian's common-licenses text and logs its probes: the
+// largest attention logit per layer and the output logits' mean log Z.
+TEST(Transformer, TrainsAndRecordsAttentionAndLogitProbes) {
+  const auto config = transformer_study("");
+  const data::Splits splits = study::load_splits(config.data);
+  const RunResult result = train(run_of(config, 0), splits);
+  EXPECT_EQ(result.end, RunEnd::finished);
+  const auto metrics = series(result);
+  ASSERT_EQ(metrics.at("max_attention_logit/layer0").size(), 4u);
+  ASSERT_EQ(metrics.at("max_attention_logit/layer1").size(), 4u);
+  EXPECT_GT(metrics.at("output_log_z").front(), 0.0);
+  EXPECT_LT(metrics.at("train_loss").back(), metrics.at("train_loss").front());
+  EXPECT_LT(metrics.at("train_loss").front(), std::log(static_cast<double>(splits.train.num_classes)) + 0.5);
+  const double accuracy = result.summary.at("final_test_accuracy");  // per predicted character
+  EXPECT_GT(accuracy, 1.0 / static_cast<double>(splits.train.num_classes));
+  EXPECT_LT(accuracy, 1.0);
+  // qk-layernorm adds a layer norm on queries and keys in each layer; the z-loss changes the loss.
+  auto with_norm = models::make_model(transformer_study("qk_layernorm = true").model, splits.train.sample_shape, splits.train.num_classes);
+  auto without = models::make_model(config.model, splits.train.sample_shape, splits.train.num_classes);
+  EXPECT_EQ(with_norm->parameters().size(), without->parameters().size() + 2 * 2 * 2);
+  auto z_config = config;
+  z_config.train.z_loss = 1e-2;
+  const RunResult z = train(run_of(z_config, 0), splits);
+  EXPECT_NE(series(z).at("train_loss").front(), metrics.at("train_loss").front());
 }
 
 TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {

@@ -26,13 +26,15 @@ Dataset Dataset::subset(std::span<const std::int64_t> indices) const {
   out.task = task;
   out.sample_shape = sample_shape;
   out.num_classes = num_classes;
+  out.labels_per_sample = labels_per_sample;
   const std::int64_t width = sample_size();
   out.features.resize(indices.size() * static_cast<std::size_t>(width));
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const auto source = features.begin() + indices[i] * width;
     std::copy(source, source + width, out.features.begin() + static_cast<std::int64_t>(i) * width);
     if (task == Task::classification) {
-      out.labels.push_back(labels[indices[i]]);
+      const auto first = labels.begin() + indices[i] * labels_per_sample;
+      out.labels.insert(out.labels.end(), first, first + labels_per_sample);
     } else {
       out.targets.push_back(targets[indices[i]]);
     }

@@ -65,7 +65,7 @@ HessianOperator::HessianOperator(models::Model& model, const torch::Tensor& x, c
   }
   namespace F = torch::nn::functional;
   const torch::Tensor output = model.forward(x);
-  const torch::Tensor loss = classification ? F::cross_entropy(output, y) : F::mse_loss(output, y);
+  const torch::Tensor loss = classification ? F::cross_entropy(output, y.dim() == 2 ? y.reshape(-1) : y) : F::mse_loss(output, y);
   gradients_ = torch::autograd::grad({loss}, parameters_, {}, /*retain_graph=*/true, /*create_graph=*/true);
 }
 
@@ -146,6 +146,12 @@ SpectralDensity spectral_density(const Operator& op, std::int64_t n, int probes,
     }
   }
   return density;
+}
+
+LanczosResult preconditioned_lanczos(const Operator& hessian, const torch::Tensor& diagonal, int k, int iterations, std::uint64_t seed) {
+  const torch::Tensor scale = diagonal.rsqrt();
+  const Operator symmetric = [&](const torch::Tensor& v) { return scale * hessian(scale * v); };
+  return lanczos(symmetric, diagonal.size(0), k, iterations, seed);
 }
 
 }  // namespace descent::diag

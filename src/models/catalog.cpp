@@ -11,6 +11,7 @@ const std::vector<CatalogEntry>& catalog() {
       {"mlp", "multilayer perceptron: model.hidden widths, model.activation between layers"},
       {"cnn", "conv5x5-16, maxpool2, conv5x5-32, maxpool2, linear (image datasets)"},
       {"linear", "one linear layer: logistic regression for classes, least squares for regression"},
+      {"transformer", "decoder-only character transformer: model.width, heads, layers, qk_layernorm (text data)"},
   };
   return entries;
 }
@@ -31,6 +32,7 @@ const std::vector<CatalogEntry>& dataset_catalog() {
       {"fashion-mnist", "Zalando's 28x28 clothing images, 10 classes, 60k train / 10k test (IDX files in data.dir)"},
       {"gaussian-mixture", "seeded Gaussian clusters, data.classes classes in data.features dimensions"},
       {"linear-regression", "seeded y = w.x + noise, data.features dimensions"},
+      {"text", "characters of data.path (default Debian's /usr/share/common-licenses), windows of data.context"},
   };
   return entries;
 }

@@ -1,5 +1,7 @@
 #include "descent/models/models.hpp"
 
+#include "descent/models/transformer.hpp"
+
 #include <fmt/format.h>
 
 #include <numeric>
@@ -72,6 +74,10 @@ torch::Tensor Cnn::forward(torch::Tensor x) {
 std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::vector<std::int64_t>& sample_shape,
                                   std::int64_t outputs) {
   if (config.kind == "cnn") return std::make_shared<Cnn>(sample_shape, outputs);
+  if (config.kind == "transformer") {
+    return std::make_shared<CharTransformer>(
+        TransformerOptions{outputs, sample_shape.at(0), config.width, config.heads, config.layers, config.qk_layernorm});
+  }
   if (config.kind == "linear") return std::make_shared<Mlp>(product(sample_shape), std::vector<std::int64_t>{}, outputs, "relu");
   return std::make_shared<Mlp>(product(sample_shape), config.hidden, outputs, config.activation, config.batch_norm,
                                config.ghost_batch);

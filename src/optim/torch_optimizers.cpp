@@ -191,6 +191,23 @@ double Optimizer::learning_rate(std::size_t group) const {
   return std::visit([&](const auto& g) { return g.learning_rate * factor_; }, groups_.at(group)->typed);
 }
 
+torch::Tensor Optimizer::flat_state(int slot) const {
+  std::vector<torch::Tensor> parts;
+  for (const auto& group : groups_) {
+    std::visit(
+        [&](const auto& g) {
+          for (std::size_t i = 0; i < g.params.size(); ++i) {
+            if (slot < 0 || static_cast<std::size_t>(slot) >= g.slots[i].size()) {
+              throw Error(ExitCode::runtime_failure, fmt::format("optimizer '{}' has no state slot {}", name_, slot));
+            }
+            parts.push_back(g.slots[i][static_cast<std::size_t>(slot)].reshape(-1).to(torch::kFloat64));
+          }
+        },
+        group->typed);
+  }
+  return torch::cat(parts);
+}
+
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
   archive.write("optimizer", torch::tensor(static_cast<std::int64_t>(std::hash<std::string>{}(name_))));
   archive.write("step", torch::tensor(step_));

@@ -205,6 +205,9 @@ void read_data(TableReader& root, DataConfig& data, const std::string& source) {
     data.train_subset = reader.integer("train_subset", 0, 0);
     data.test_subset = reader.integer("test_subset", 0, 0);
     data.standardize = reader.boolean("standardize", false);
+  } else if (data.dataset == "text") {
+    data.text_path = reader.string("path", data.text_path);
+    data.context = reader.integer("context", data.context, 2, 4096);
   } else {
     data.train_size = reader.integer("train_size", data.train_size, 2);
     data.test_size = reader.integer("test_size", data.test_size, 1);
@@ -217,7 +220,8 @@ void read_data(TableReader& root, DataConfig& data, const std::string& source) {
     }
     data.standardize = reader.boolean("standardize", false);
   }
-  if (data.validation >= (data.dataset == "fashion-mnist" ? (data.train_subset ? data.train_subset : 60000) : data.train_size)) {
+  if (data.dataset != "text" &&
+      data.validation >= (data.dataset == "fashion-mnist" ? (data.train_subset ? data.train_subset : 60000) : data.train_size)) {
     reader.fail("validation", fmt::format("{} samples would leave nothing to train on", data.validation));
   }
   reader.reject_unknown(fmt::format(" for dataset '{}'", data.dataset));
@@ -236,6 +240,15 @@ void read_model(TableReader& root, ModelConfig& model, const DataConfig& data, c
     if (model.ghost_batch > 0 && !model.batch_norm) reader.fail("ghost_batch", "needs model.batch_norm = true");
   } else if (model.kind == "cnn" && data.dataset != "fashion-mnist") {
     reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
+  } else if (model.kind == "transformer") {
+    if (data.dataset != "text") reader.fail("kind", fmt::format("the transformer needs text data; dataset '{}' is not", data.dataset));
+    model.width = reader.integer("width", model.width, 1, 1 << 16);
+    model.heads = reader.integer("heads", model.heads, 1, 1024);
+    model.layers = reader.integer("layers", model.layers, 1, 1024);
+    model.qk_layernorm = reader.boolean("qk_layernorm", false);
+    if (model.width % model.heads != 0) {
+      reader.fail("heads", fmt::format("{} heads do not divide the width {}", model.heads, model.width));
+    }
   }
   if (model.kind != "mlp") model.hidden.clear();
   reader.reject_unknown(fmt::format(" for model kind '{}'", model.kind));
@@ -252,6 +265,7 @@ void read_train(TableReader& root, TrainConfig& train, const std::string& source
   train.threads = reader.integer("threads", train.threads, 1, 256);
   train.eval_every_samples = reader.integer("eval_every_samples", train.eval_every_samples, 0);
   train.checkpoint_every = reader.integer("checkpoint_every", train.checkpoint_every, 0);
+  train.z_loss = reader.param({"z_loss", ParamKind::real, train.z_loss, 0.0, 1e3, false, ""});
   reader.reject_unknown();
 }
 
@@ -535,11 +549,18 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
   read_study(root, config);
   read_data(root, config.data, source);
   read_model(root, config.model, config.data, source);
+  if (config.data.dataset == "text" && config.model.kind != "transformer") {
+    throw ConfigError(fmt::format("{}: key 'model.kind': text data (token sequences) needs model.kind = \"transformer\"", source));
+  }
   read_train(root, config.train, source);
   read_batch(root, config.batch, source);
   read_diagnostics(root, config.diagnostics, source);
   read_comm(root, config.comm, config.model, source);
   read_tune(root, config.tune, config.data, source);
+  if (config.model.kind == "transformer" && (config.diagnostics.gradient_stats_every > 0 || config.batch.policy == "adaptive")) {
+    throw ConfigError(fmt::format("{}: key '{}': per-sample gradient statistics are not available for the transformer", source,
+                                  config.batch.policy == "adaptive" ? "batch.policy" : "diagnostics.gradient_stats_every"));
+  }
   if (config.diagnostics.gradient_stats_every > 0 && config.model.batch_norm) {
     throw ConfigError(fmt::format("{}: key 'diagnostics.gradient_stats_every': per-sample gradients are coupled by batch "
                                   "normalization; drop model.batch_norm or this probe",
@@ -628,6 +649,8 @@ nlohmann::json to_json(const StudyConfig& config) {
   nlohmann::json data = {{"dataset", d.dataset}, {"seed", d.seed}, {"validation", d.validation}, {"standardize", d.standardize}};
   if (d.dataset == "fashion-mnist") {
     data.update({{"dir", d.dir}, {"train_subset", d.train_subset}, {"test_subset", d.test_subset}});
+  } else if (d.dataset == "text") {
+    data.update({{"path", d.text_path}, {"context", d.context}});
   } else {
     data.update({{"train_size", d.train_size}, {"test_size", d.test_size}, {"features", d.features}});
     if (d.dataset == "gaussian-mixture") {
@@ -665,6 +688,12 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"gradient_samples", config.diagnostics.gradient_samples},
         {"layer_norms", config.diagnostics.layer_norms}}},
   };
+  // New keys appear only where they are used, so that earlier studies keep their run keys.
+  if (config.model.kind == "transformer") {
+    out["model"].update({{"width", config.model.width}, {"heads", config.model.heads}, {"layers", config.model.layers},
+                         {"qk_layernorm", config.model.qk_layernorm}});
+  }
+  if (config.train.z_loss > 0) out["train"]["z_loss"] = config.train.z_loss;
   // Single-worker runs leave [comm] out, so their run keys stay those of studies written before it.
   if (config.comm.data_parallel()) out["comm"] = comm_json(config.comm);
   return out;

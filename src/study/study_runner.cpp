@@ -9,6 +9,7 @@
 #include "descent/core/error.hpp"
 #include "descent/core/env.hpp"
 #include "descent/data/synthetic.hpp"
+#include "descent/data/text.hpp"
 #include "descent/store/store.hpp"
 #include "descent/train/progress.hpp"
 #include "descent/train/trainer.hpp"
@@ -158,6 +159,8 @@ data::Splits load_splits(const DataConfig& config) {
     splits.test = data::load_fashion_mnist(config.dir, "t10k");
     data::keep_subset(splits.train, config.train_subset, config.seed);
     data::keep_subset(splits.test, config.test_subset, config.seed + 1);
+  } else if (config.dataset == "text") {
+    splits = data::character_text({config.text_path, config.context, 0.1});
   } else if (config.dataset == "gaussian-mixture") {
     splits = data::gaussian_mixture({config.train_size, config.test_size, config.features, config.classes, config.separation},
                                     config.seed);

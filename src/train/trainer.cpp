@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -38,7 +39,10 @@ TensorView as_tensors(const data::Dataset& dataset) {
   TensorView view;
   view.features = torch::from_blob(features, shape, torch::kFloat32);
   view.classification = dataset.task == data::Task::classification;
-  if (view.classification) {
+  if (view.classification && dataset.labels_per_sample > 1) {  // sequences: a label per position
+    view.targets = torch::from_blob(const_cast<std::int64_t*>(dataset.labels.data()), {dataset.size(), dataset.labels_per_sample},
+                                    torch::kInt64);
+  } else if (view.classification) {
     view.targets = torch::from_blob(const_cast<std::int64_t*>(dataset.labels.data()), {dataset.size()}, torch::kInt64);
   } else {
     view.targets = torch::from_blob(const_cast<float*>(dataset.targets.data()), {dataset.size(), 1}, torch::kFloat32);
@@ -46,12 +50,17 @@ TensorView as_tensors(const data::Dataset& dataset) {
   return view;
 }
 
-// Mean (training) or summed (evaluation) loss: cross-entropy for classes, squared error otherwise.
-torch::Tensor loss_of(const torch::Tensor& output, const torch::Tensor& target, bool classification, bool summed = false) {
+// Mean (training) or summed (evaluation) loss: cross-entropy for classes (sequence targets {B, T}
+// against logits {B T, classes}), squared error otherwise. With z_loss > 0, the training loss adds
+// z_loss * mean(log^2 Z) over the logits (Wortsman et al., 2024; PaLM's auxiliary loss).
+torch::Tensor loss_of(const torch::Tensor& output, const torch::Tensor& target, bool classification, bool summed = false,
+                      double z_loss = 0.0) {
   namespace F = torch::nn::functional;
   if (classification) {
-    return summed ? F::cross_entropy(output, target, F::CrossEntropyFuncOptions().reduction(torch::kSum))
-                  : F::cross_entropy(output, target);
+    const torch::Tensor labels = target.dim() == 2 ? target.reshape(-1) : target;
+    if (summed) return F::cross_entropy(output, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum));
+    const torch::Tensor loss = F::cross_entropy(output, labels);
+    return z_loss > 0 ? loss + z_loss * torch::logsumexp(output, 1).square().mean() : loss;
   }
   return summed ? F::mse_loss(output, target, F::MSELossFuncOptions().reduction(torch::kSum)) : F::mse_loss(output, target);
 }
@@ -74,12 +83,14 @@ Evaluation evaluate(models::Model& model, const TensorView& data) {
     const torch::Tensor output = model.forward(data.features.slice(0, begin, end));
     const torch::Tensor target = data.targets.slice(0, begin, end);
     loss_sum += loss_of(output, target, data.classification, /*summed=*/true).item<double>();
-    if (data.classification) correct += output.argmax(1).eq(target).sum().item<std::int64_t>();
+    if (data.classification) correct += output.argmax(1).eq(target.reshape(-1)).sum().item<std::int64_t>();
   }
   model.train();
+  // Per predicted label: per sample, or per position of a sequence.
+  const double labels = static_cast<double>(n) * static_cast<double>(data.targets.dim() == 2 ? data.targets.size(1) : 1);
   Evaluation result;
-  result.loss = loss_sum / static_cast<double>(n);
-  if (data.classification) result.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  result.loss = loss_sum / labels;
+  if (data.classification) result.accuracy = static_cast<double>(correct) / labels;
   return result;
 }
 
@@ -169,31 +180,55 @@ private:
   std::int64_t current_;
 };
 
+// Adam's preconditioner after `steps` steps, as Cohen et al. ("Adaptive Gradient Methods at the
+// Edge of Stability", 2022) define it: P = (1 - beta1^t) diag(sqrt(v / (1 - beta2^t)) + eps), so that
+// the update is lr P^{-1} m. Flat, float64, in parameter order. nullopt for other optimizers.
+std::optional<torch::Tensor> adam_preconditioner(const optim::TrainingOptimizer& optimizer, const study::OptimizerEntry& entry) {
+  const auto* descent_optimizer = dynamic_cast<const optim::Optimizer*>(&optimizer);
+  const std::string& name = entry.name;
+  if (!descent_optimizer || (name != "adam" && name != "adamw" && name != "amsgrad") || descent_optimizer->steps_taken() == 0) {
+    return std::nullopt;
+  }
+  const double t = static_cast<double>(descent_optimizer->steps_taken());
+  const double beta1 = entry.hyper.at("beta1"), beta2 = entry.hyper.at("beta2"), eps = entry.hyper.at("eps");
+  const torch::Tensor v = descent_optimizer->flat_state(name == "amsgrad" ? 2 : 1);
+  return (1.0 - std::pow(beta1, t)) * ((v / (1.0 - std::pow(beta2, t))).sqrt() + eps);
+}
+
 // The sharpness probe: the top eigenvalue of the Hessian of the loss on a fixed subset, by Lanczos
 // within the configured HVP budget; beside it the step size's stability threshold 2/lr (gradient
-// descent; (2 + 2 beta)/lr with heavy-ball momentum beta: Cohen et al., ICLR 2021). Adam-like
-// optimizers' preconditioned threshold is not measured here.
-void measure_sharpness(models::Model& model, const TensorView& data, const TrainingRun& run, double lr, std::int64_t step,
-                       MetricLog& log) {
+// descent; (2 + 2 beta)/lr with heavy-ball momentum beta: Cohen et al., ICLR 2021). For Adam-like
+// optimizers, also the preconditioned sharpness lambda_max(P^{-1} H) (the top eigenvalue of
+// P^{-1/2} H P^{-1/2}) against its threshold (2 + 2 beta1) / ((1 - beta1) lr) (38/lr at beta1 = 0.9).
+// With trace_samples, the Hessian trace, which Wu & Su (ICML 2023) bound by 2/lr for linearly
+// stable minima of SGD: logged beside it as trace_stability_threshold.
+void measure_sharpness(models::Model& model, const TensorView& data, const TrainingRun& run, const optim::TrainingOptimizer& optimizer,
+                       double lr, std::int64_t step, MetricLog& log) {
   const std::int64_t n = std::min<std::int64_t>(run.diagnostics.hessian_samples, data.features.size(0));
   // The probe's forward passes must not move batch-norm running statistics: restore them after.
   std::vector<torch::Tensor> buffers = model.buffers(), saved;
   for (const auto& b : buffers) saved.push_back(b.clone());
   diag::HessianOperator hessian(model, data.features.slice(0, 0, n), data.targets.slice(0, 0, n), data.classification);
-  const auto result = diag::lanczos(hessian.as_operator(), hessian.dimension(), 1,
-                                    static_cast<int>(run.diagnostics.lanczos_iterations), static_cast<std::uint64_t>(step));
+  const int iterations = static_cast<int>(run.diagnostics.lanczos_iterations);
+  const auto result = diag::lanczos(hessian.as_operator(), hessian.dimension(), 1, iterations, static_cast<std::uint64_t>(step));
   log.add(step, "sharpness", result.eigenvalues.front());
+  const std::string& name = run.optimizer.name;
+  if (const auto preconditioner = adam_preconditioner(optimizer, run.optimizer)) {
+    const auto top = diag::preconditioned_lanczos(hessian.as_operator(), *preconditioner, 1, iterations, static_cast<std::uint64_t>(step) + 1);
+    log.add(step, "preconditioned_sharpness", top.eigenvalues.front());
+    const double beta1 = run.optimizer.hyper.at("beta1");
+    log.add(step, "preconditioned_stability_threshold", (2.0 + 2.0 * beta1) / ((1.0 - beta1) * lr));
+  }
   if (run.diagnostics.trace_samples > 0) {
-    // Wu & Su (ICML 2023) bound SGD's stable minima by the trace of the Hessian, not only its top eigenvalue.
     const auto trace = diag::hutchinson_trace(hessian.as_operator(), hessian.dimension(),
                                               static_cast<int>(run.diagnostics.trace_samples), static_cast<std::uint64_t>(step));
     log.add(step, "hessian_trace", trace.mean);
     log.add(step, "hessian_trace_se", trace.standard_error);
+    if (name == "sgd") log.add(step, "trace_stability_threshold", 2.0 / lr);
   }
   log.add(step, "hvp_count", hessian.products());
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
-  const std::string& name = run.optimizer.name;
   if (name == "sgd" && run.optimizer.hyper.at("nesterov") == 0.0) {
     log.add(step, "stability_threshold", (2.0 + 2.0 * run.optimizer.hyper.at("momentum")) / lr);
   }
@@ -372,14 +407,14 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     if (parallel) {
       bool stop = interrupt_flag().load();
       const auto shard_loss = [&](const torch::Tensor& xs, const torch::Tensor& ys) {
-        return loss_of(model->forward(xs), ys, classification);
+        return loss_of(model->forward(xs), ys, classification, false, run.train.z_loss);
       };
       loss_value = parallel->gradient(x, y, shard_loss, step, stop);
       if (stop) interrupt_flag() = true;  // all ranks stop after the same step
       window_bits += parallel->last_bits_per_worker();
       window_exchange_seconds += parallel->last_exchange_seconds();
     } else {
-      const torch::Tensor loss = loss_of(model->forward(x), y, classification);
+      const torch::Tensor loss = loss_of(model->forward(x), y, classification, false, run.train.z_loss);
       loss_value = loss.item<double>();
       if (std::isfinite(loss_value)) loss.backward();
     }
@@ -425,6 +460,7 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       log.add(step, "batch_size", static_cast<double>(batch_size));
       log.add(step, "samples", static_cast<double>(samples));
       log.add(step, "step_time_ms", 1e3 * window_seconds / static_cast<double>(window_steps));
+      for (const auto& [name, value] : model->probe_values()) log.add(step, name, value);  // of the last training batch
       if (parallel) {
         log.add(step, "comm_bits_per_worker", window_bits / static_cast<double>(window_steps));
         log.add(step, "comm_time_ms", 1e3 * window_exchange_seconds / static_cast<double>(window_steps));
@@ -433,7 +469,7 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       window_steps = 0;
     }
     if (run.diagnostics.sharpness_every > 0 && step % run.diagnostics.sharpness_every == 0) {
-      measure_sharpness(*model, train_data, run, lr, step, log);
+      measure_sharpness(*model, train_data, run, *optimizer, lr, step, log);
     }
     const StepEvent event{step, epoch, loss_value, lr};
     for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;

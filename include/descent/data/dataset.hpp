@@ -17,7 +17,8 @@ struct Dataset {
   Task task = Task::classification;
   std::vector<std::int64_t> sample_shape;  // {1, 28, 28} for images, {d} for vectors
   std::vector<float> features;             // size() * sample_size(), row-major
-  std::vector<std::int64_t> labels;        // classification: one class index per sample
+  std::vector<std::int64_t> labels;        // classification: labels_per_sample class indices per sample
+  std::int64_t labels_per_sample = 1;      // > 1 for sequences: a next token per position
   std::vector<float> targets;              // regression: one target per sample
   std::int64_t num_classes = 0;            // classification only
 

@@ -45,6 +45,10 @@ struct LanczosResult {
 // Lanczos with full reorthogonalization from a seeded random start.
 LanczosResult lanczos(const Operator& op, std::int64_t n, int k, int iterations, std::uint64_t seed);
 
+// The top eigenvalues of P^{-1} H for a positive diagonal preconditioner P (flat, float64), as
+// those of the symmetric P^{-1/2} H P^{-1/2}: the preconditioned sharpness of adaptive methods.
+LanczosResult preconditioned_lanczos(const Operator& hessian, const torch::Tensor& diagonal, int k, int iterations, std::uint64_t seed);
+
 // The top eigenvalue (largest algebraic) by power iteration on H + shift I until the Rayleigh
 // quotient moves less than `tolerance` (relative); returns it and the products used.
 std::pair<double, int> power_iteration(const Operator& op, std::int64_t n, int max_iterations, double tolerance, std::uint64_t seed);

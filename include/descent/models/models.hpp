@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ torch::Tensor activate(const torch::Tensor& x, const std::string& activation);
 struct Model : torch::nn::Module {
   // x: a batch of samples in their natural shape ({B, 1, 28, 28} images or {B, d} vectors).
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // Values the model measured during its last forward (the transformer's attention logits).
+  virtual std::map<std::string, double> probe_values() const { return {}; }
 };
 
 // MLP: flatten, then fc1..fcN with the activation between; "linear" is the MLP with no hidden layer.

@@ -58,6 +58,9 @@ public:
   // The value hyperparameter `name` has in `group` now (after any factor).
   double hyperparameter(std::size_t group, const std::string& name) const;
   double learning_rate(std::size_t group) const;
+  // Per-element state slot `slot` (Adam: 0 = m, 1 = v) of every parameter, flattened and
+  // concatenated in group and parameter order, as float64: what preconditioned probes read.
+  torch::Tensor flat_state(int slot) const;
 
   // State keyed by parameter name: "<name>/<slot>" tensors, per-group scalars, the step count.
   void save(torch::serialize::OutputArchive& archive) const override;

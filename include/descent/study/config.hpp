@@ -20,7 +20,7 @@
 namespace descent::study {
 
 struct DataConfig {
-  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression
+  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | text
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t validation = 0;    // samples carved from train, by seed
   std::int64_t train_subset = 0;  // 0: all
@@ -33,15 +33,21 @@ struct DataConfig {
   std::int64_t classes = 4;
   double separation = 2.0;
   double noise = 0.1;
+  // text: a character-level corpus (data/text.hpp).
+  std::string text_path = "/usr/share/common-licenses";
+  std::int64_t context = 64;
   std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
 };
 
 struct ModelConfig {
-  std::string kind = "mlp";  // mlp | cnn | linear
+  std::string kind = "mlp";  // mlp | cnn | linear | transformer
   std::vector<std::int64_t> hidden = {256};
   std::string activation = "relu";
   bool batch_norm = false;       // mlp: batch normalization after each hidden layer
   std::int64_t ghost_batch = 0;  // ghost batch size for that normalization (0: the whole batch)
+  // transformer (text data only)
+  std::int64_t width = 64, heads = 4, layers = 2;
+  bool qk_layernorm = false;
 };
 
 struct TrainConfig {
@@ -52,6 +58,7 @@ struct TrainConfig {
   std::int64_t threads = 1;
   std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
   std::int64_t checkpoint_every = 0;    // save a resumable checkpoint every this many steps (0: never)
+  double z_loss = 0.0;                  // classification: add z_loss * mean(log^2 Z) to the training loss
 };
 
 // How the batch size evolves: constant (train.batch_size), scheduled (a schedule's factor times
