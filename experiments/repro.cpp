@@ -27,6 +27,7 @@ Experiment lr_vs_batch_experiment();
 Experiment opposing_signals_experiment();
 Experiment ef21_experiment();
 Experiment small_scale_proxies_experiment();
+Experiment coherence_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
@@ -35,7 +36,8 @@ const std::vector<Experiment>& experiments() {
                                              subgm_experiment(),              sso_experiment(),
                                              gbnn_experiment(),               edge_of_stability_experiment(),
                                              lr_vs_batch_experiment(),        opposing_signals_experiment(),
-                                             ef21_experiment(),               small_scale_proxies_experiment()};
+                                             ef21_experiment(),               small_scale_proxies_experiment(),
+                                             coherence_experiment()};
   return all;
 }
 

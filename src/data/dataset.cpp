@@ -145,4 +145,9 @@ void standardize(Splits& splits) {
   }
 }
 
+void randomize_labels(Dataset& dataset, std::uint64_t seed) {
+  Rng rng = Rng::derived(seed, 0x7a4d);
+  for (auto& label : dataset.labels) label = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(dataset.num_classes)));
+}
+
 }  // namespace descent::data

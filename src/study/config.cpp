@@ -200,6 +200,7 @@ void read_data(TableReader& root, DataConfig& data, const std::string& source) {
   data.dataset = reader.string("dataset", data.dataset, data::dataset_names());
   data.validation = reader.integer("validation", 0, 0);
   data.seed = static_cast<std::uint64_t>(reader.integer("seed", 0, 0));
+  if (data.dataset != "linear-regression" && data.dataset != "text") data.random_labels = reader.boolean("random_labels", false);
   if (data.dataset == "fashion-mnist") {
     data.dir = reader.string("dir", data.dir);
     data.train_subset = reader.integer("train_subset", 0, 0);
@@ -647,6 +648,7 @@ nlohmann::json to_json(const StudyConfig& config) {
   }
   const DataConfig& d = config.data;
   nlohmann::json data = {{"dataset", d.dataset}, {"seed", d.seed}, {"validation", d.validation}, {"standardize", d.standardize}};
+  if (d.random_labels) data["random_labels"] = true;
   if (d.dataset == "fashion-mnist") {
     data.update({{"dir", d.dir}, {"train_subset", d.train_subset}, {"test_subset", d.test_subset}});
   } else if (d.dataset == "text") {

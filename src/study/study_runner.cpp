@@ -168,6 +168,7 @@ data::Splits load_splits(const DataConfig& config) {
     splits = data::linear_regression({config.train_size, config.test_size, config.features, config.noise}, config.seed);
   }
   data::carve_validation(splits, config.validation, config.seed);
+  if (config.random_labels) data::randomize_labels(splits.train, config.seed);
   if (config.standardize) data::standardize(splits);
   return splits;
 }

@@ -45,6 +45,10 @@ void carve_validation(Splits& splits, std::int64_t validation_size, std::uint64_
 // Keeps the first `limit` samples of a shuffled order of `dataset` (seeded); 0 keeps all.
 void keep_subset(Dataset& dataset, std::int64_t limit, std::uint64_t seed);
 
+// Replaces every label of `dataset` by a uniform draw over its classes (seeded): the random-label
+// control of memorization studies (Zhang et al., 2017; Chatterjee & Zielinski, 2022).
+void randomize_labels(Dataset& dataset, std::uint64_t seed);
+
 // Standardizes every split by the train split's per-feature mean and standard deviation.
 void standardize(Splits& splits);
 

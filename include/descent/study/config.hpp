@@ -36,6 +36,7 @@ struct DataConfig {
   // text: a character-level corpus (data/text.hpp).
   std::string text_path = "/usr/share/common-licenses";
   std::int64_t context = 64;
+  bool random_labels = false;  // classification: replace the training labels by uniform random ones (drawn by seed)
   std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
 };
 
