@@ -67,3 +67,29 @@ TEST(LrScaling, LinearForSgdSquareRootForAdam) {
 
 }  // namespace
 }  // namespace descent::batch
+
+#include "descent/diag/example_losses.hpp"
+
+namespace descent::diag {
+namespace {
+
+// At a spike the tracker names the examples whose loss moved most, split into the two opposing
+// groups; below the threshold it stays quiet.
+TEST(ExampleLossTracker, NamesTheTopMoversAtASpikeAndSplitsThemByDirection) {
+  ExampleLossTracker tracker(0.1, 3);
+  EXPECT_FALSE(tracker.observe({1.0, 1.0, 1.0, 1.0, 1.0}).has_value());  // the baseline
+  EXPECT_FALSE(tracker.observe({1.05, 1.0, 1.0, 1.0, 1.0}).has_value());  // mean +1%: no spike
+  const auto spike = tracker.observe({3.0, 0.2, 1.0, 1.9, 1.0});         // mean 1.01 -> 1.42
+  ASSERT_TRUE(spike.has_value());
+  EXPECT_NEAR(spike->increase, 1.42 - 1.01, 1e-12);
+  EXPECT_EQ(spike->examples, (std::vector<std::int64_t>{0, 3, 1}));  // |changes| 1.95, 0.9, 0.8
+  EXPECT_NEAR(spike->changes[0], 1.95, 1e-12);
+  EXPECT_EQ(spike->rose, 2);
+  EXPECT_EQ(spike->fell, 1);
+  EXPECT_NEAR(spike->rose_mean, (1.95 + 0.9) / 2, 1e-12);
+  EXPECT_NEAR(spike->fell_mean, -0.8, 1e-12);
+  EXPECT_NEAR(tracker.mean(), 1.42, 1e-12);
+}
+
+}  // namespace
+}  // namespace descent::diag

@@ -359,6 +359,32 @@ TEST(Transformer, TrainsAndRecordsAttentionAndLogitProbes) {
   EXPECT_NE(series(z).at("train_loss").front(), metrics.at("train_loss").front());
 }
 
+// The per-example loss probe: the tracked mean loss at step 1 and every N steps, equal to the
+// mean of the first N training samples' losses; with a zero threshold every rise is a spike.
+TEST(Trainer, ExampleLossProbeTracksAndNamesSpikes) {
+  auto config = small_study("sgd", 2.0);  // a large step: the loss jumps about
+  config.diagnostics.example_losses_every = 2;
+  config.diagnostics.example_losses_samples = 50;
+  config.diagnostics.spike_threshold = 0.0;
+  config.diagnostics.spike_top = 5;
+  const RunResult result = train(run_of(config, 1), study::load_splits(config.data));
+  std::vector<std::int64_t> steps;
+  int spikes = 0;
+  for (const auto& row : result.metrics) {
+    if (row.name == "tracked_loss") steps.push_back(row.step);
+    if (row.name == "loss_spike") {
+      ++spikes;
+      EXPECT_GT(row.value, 0.0);
+    }
+    if (row.name.rfind("spike_example/", 0) == 0) EXPECT_LT(row.value, 50.0);
+  }
+  ASSERT_GE(steps.size(), 10u);
+  EXPECT_EQ(steps[0], 1);
+  EXPECT_EQ(steps[1], 2);
+  EXPECT_EQ(steps[2], 4);
+  EXPECT_GT(spikes, 0);
+}
+
 TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   auto config = small_study("sgd", 0.1);
   config.diagnostics.sharpness_every = 8;

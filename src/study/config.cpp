@@ -307,6 +307,10 @@ void read_diagnostics(TableReader& root, DiagnosticsConfig& diagnostics, const s
   diagnostics.gradient_stats_every = reader.integer("gradient_stats_every", diagnostics.gradient_stats_every, 0);
   diagnostics.gradient_samples = reader.integer("gradient_samples", diagnostics.gradient_samples, 2, 65536);
   diagnostics.layer_norms = reader.boolean("layer_norms", false);
+  diagnostics.example_losses_every = reader.integer("example_losses_every", diagnostics.example_losses_every, 0);
+  diagnostics.example_losses_samples = reader.integer("example_losses_samples", diagnostics.example_losses_samples, 1);
+  diagnostics.spike_threshold = reader.param({"spike_threshold", ParamKind::real, diagnostics.spike_threshold, 0.0, 1e3, false, ""});
+  diagnostics.spike_top = reader.integer("spike_top", diagnostics.spike_top, 1, 100000);
   reader.reject_unknown();
 }
 
@@ -690,6 +694,12 @@ nlohmann::json to_json(const StudyConfig& config) {
         {"gradient_samples", config.diagnostics.gradient_samples},
         {"layer_norms", config.diagnostics.layer_norms}}},
   };
+  if (config.diagnostics.example_losses_every > 0) {
+    out["diagnostics"].update({{"example_losses_every", config.diagnostics.example_losses_every},
+                               {"example_losses_samples", config.diagnostics.example_losses_samples},
+                               {"spike_threshold", config.diagnostics.spike_threshold},
+                               {"spike_top", config.diagnostics.spike_top}});
+  }
   // New keys appear only where they are used, so that earlier studies keep their run keys.
   if (config.model.kind == "transformer") {
     out["model"].update({{"width", config.model.width}, {"heads", config.model.heads}, {"layers", config.model.layers},

@@ -14,6 +14,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/data/batch_loader.hpp"
+#include "descent/diag/example_losses.hpp"
 #include "descent/diag/gradient_statistics.hpp"
 #include "descent/diag/spectrum.hpp"
 #include "descent/models/models.hpp"
@@ -234,6 +235,43 @@ void measure_sharpness(models::Model& model, const TensorView& data, const Train
   }
 }
 
+// Per-example losses of the first N training samples (model in eval mode, as evaluate() does).
+std::vector<double> example_losses(models::Model& model, const TensorView& data, std::int64_t count) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const std::int64_t n = std::min(count, data.features.size(0));
+  namespace F = torch::nn::functional;
+  const torch::Tensor output = model.forward(data.features.slice(0, 0, n));
+  const torch::Tensor target = data.targets.slice(0, 0, n);
+  torch::Tensor losses;
+  if (data.classification) {
+    losses = F::cross_entropy(output, target.reshape(-1), F::CrossEntropyFuncOptions().reduction(torch::kNone)).view({n, -1}).mean(1);
+  } else {
+    losses = (output - target).square().view({n, -1}).mean(1);
+  }
+  model.train();
+  const torch::Tensor values = losses.to(torch::kFloat64).contiguous();
+  return {values.data_ptr<double>(), values.data_ptr<double>() + n};
+}
+
+// Logs the tracked mean loss and, at a spike, the examples whose loss moved most and the two
+// opposing groups (rose / fell) among them.
+void track_example_losses(models::Model& model, const TensorView& data, const TrainingRun& run, diag::ExampleLossTracker& tracker,
+                          std::int64_t step, MetricLog& log) {
+  const auto spike = tracker.observe(example_losses(model, data, run.diagnostics.example_losses_samples));
+  log.add(step, "tracked_loss", tracker.mean());
+  if (!spike) return;
+  log.add(step, "loss_spike", spike->increase);
+  for (std::size_t r = 0; r < spike->examples.size(); ++r) {
+    log.add(step, fmt::format("spike_example/{}", r), static_cast<double>(spike->examples[r]));
+    log.add(step, fmt::format("spike_change/{}", r), spike->changes[r]);
+  }
+  log.add(step, "spike_rose", spike->rose);
+  log.add(step, "spike_fell", spike->fell);
+  log.add(step, "spike_rose_mean_change", spike->rose_mean);
+  log.add(step, "spike_fell_mean_change", spike->fell_mean);
+}
+
 // Per-layer gradient norms and update-to-parameter ratios ||delta p|| / ||p|| (the parameters
 // before the step are passed in).
 void record_layer_norms(models::Model& model, const std::vector<torch::Tensor>& before, std::int64_t step, MetricLog& log) {
@@ -374,6 +412,7 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
 
   RunResult result;
   MetricLog log;
+  diag::ExampleLossTracker loss_tracker(run.diagnostics.spike_threshold, static_cast<int>(run.diagnostics.spike_top));
   const auto run_start = Clock::now();
   double window_loss = 0.0, window_seconds = 0.0, window_bits = 0.0, window_exchange_seconds = 0.0;
   std::int64_t window_steps = 0, step = 0, samples = 0, epoch = 0, position = 0;
@@ -467,6 +506,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
       }
       window_loss = window_seconds = window_bits = window_exchange_seconds = 0.0;
       window_steps = 0;
+    }
+    if (run.diagnostics.example_losses_every > 0 && (step % run.diagnostics.example_losses_every == 0 || step == 1)) {
+      track_example_losses(*model, train_data, run, loss_tracker, step, log);
     }
     if (run.diagnostics.sharpness_every > 0 && step % run.diagnostics.sharpness_every == 0) {
       measure_sharpness(*model, train_data, run, *optimizer, lr, step, log);

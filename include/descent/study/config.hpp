@@ -88,6 +88,10 @@ struct DiagnosticsConfig {
   std::int64_t gradient_stats_every = 0; // steps between noise-scale and coherence measurements
   std::int64_t gradient_samples = 256;   // per-sample gradients per measurement (the batch's first)
   bool layer_norms = false;              // per-layer gradient norm and update/parameter ratio at log steps
+  std::int64_t example_losses_every = 0;   // steps between per-example loss measurements (0: off)
+  std::int64_t example_losses_samples = 512;  // the first N training samples are tracked
+  double spike_threshold = 0.05;         // a rise of the tracked mean loss by this fraction is a spike
+  std::int64_t spike_top = 20;           // examples named at a spike
 };
 
 // Data-parallel training (comm/): workers, each with its shard of every batch, exchanging
