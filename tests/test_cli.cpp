@@ -229,6 +229,27 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
 
 // The experiments that need no training data run in seconds: each states its thresholds first,
 // prints a verdict per check, and writes its report with charts.
+// `descent diagnose RUN_ID` probes the final parameters a run kept with train.save_model.
+TEST(Cli, DiagnoseAStoredRunsParameters) {
+  TempDir dir;
+  write_tiny_fashion_mnist(dir / "data", 120, 40);
+  write_file(dir / "study.toml", fashion_study(dir / "data"));
+  ASSERT_EQ(run_descent({"study", "study.toml", "train.save_model=true", "--quiet"}, dir.path()).exit_code, 0);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir / "runs/models"), std::filesystem::directory_iterator{}), 4);
+  const auto diagnosed = run_descent({"diagnose", "2"}, dir.path());
+  ASSERT_EQ(diagnosed.exit_code, 0) << diagnosed.err;
+  EXPECT_TRUE(contains(diagnosed.out, "runs/reports/diagnose-run-2/report.md"));
+  EXPECT_TRUE(contains(diagnosed.err, "sharpness"));
+  EXPECT_TRUE(contains(diagnosed.err, "hessian_trace"));
+  EXPECT_TRUE(contains(read_file(dir / "runs/reports/diagnose-run-2/report.html"), "Hessian spectral density"));
+  EXPECT_EQ(run_descent({"diagnose", "99"}, dir.path()).exit_code, 2);
+  // A run that kept no parameters says how to get them.
+  ASSERT_EQ(run_descent({"study", "study.toml", "study.name=\"plain\"", "--quiet"}, dir.path()).exit_code, 0);
+  const auto plain = run_descent({"diagnose", "5"}, dir.path());
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_TRUE(contains(plain.err, "rerun it with train.save_model=true")) << plain.err;
+}
+
 TEST(Cli, FastReproExperimentsRunAndReport) {
   TempDir dir;
   for (const char* name : {"diffgrad-functions", "lion-k-box", "logistic-large-steps", "optimistic-omd", "subgm-matrix-recovery", "sso", "gbnn", "opposing-signals"}) {

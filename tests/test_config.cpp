@@ -192,6 +192,19 @@ TEST(Config, TransformerAndTextGoTogether) {
   EXPECT_NE(error_of(with("kind = \"mlp\"", "kind = \"transformer\"")).find("the transformer needs text data"), std::string::npos);
 }
 
+// A stored run's config reads back into the same data, model, training budget and optimizer.
+TEST(Config, RunConfigReadsBack) {
+  const StudyConfig config = parse_study_config(kValid, "study.toml");
+  for (std::size_t i = 0; i < config.optimizers.size(); ++i) {
+    const nlohmann::json run = run_config_json(config, i, 3);
+    const StudyConfig back = study_config_of_run(run, "run");
+    const nlohmann::json again = run_config_json(back, 0, 3);
+    for (const char* section : {"data", "model", "train", "optimizer"}) EXPECT_EQ(again.at(section), run.at(section)) << section;
+  }
+  const StudyConfig flags = parse_study_config(with("name = \"sgd\"", "name = \"sgd\"\nnesterov = true"), "study.toml");
+  EXPECT_EQ(study_config_of_run(run_config_json(flags, 0, 0), "run").optimizers[0].hyper.at("nesterov"), 1.0);
+}
+
 TEST(Config, RunConfigAndKey) {
   const StudyConfig config = parse_study_config(kValid, "study.toml");
   const nlohmann::json run = run_config_json(config, 1, 7);

@@ -1,24 +1,43 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
 #include "commands.hpp"
 #include "descent/core/error.hpp"
+#include "descent/study/diagnose_run.hpp"
 
 namespace descent::cli {
 
-// Runs a study file's first optimizer entry and first seed with every training-dynamics probe on,
-// as its own study "<name>-diagnose", and writes the report with the probes' charts.
+// `descent diagnose FILE`: runs a study file's first optimizer entry and first seed with every
+// training-dynamics probe on, as its own study "<name>-diagnose", and writes the report with the
+// probes' charts. `descent diagnose RUN_ID`: the probes on a stored run's final parameters.
 void add_diagnose_command(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto every = std::make_shared<std::int64_t>(0);
   CLI::App* command = app.add_subcommand(
-      "diagnose", "train a study's first entry with the probes on (sharpness, noise scale, coherence, layer norms)");
-  command->add_option("file", args->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
+      "diagnose", "train a study's first entry with the probes on (sharpness, noise scale, coherence, layer norms), "
+                  "or probe a stored run's final parameters (RUN_ID, saved with train.save_model)");
+  command->add_option("file", args->file, "study file (TOML), or the id of a stored run")->required();
   command->add_option("overrides", args->overrides, "config overrides, key.path=value");
   command->add_option("--every", *every, "steps between probe measurements (default: train.log_every)")->check(CLI::PositiveNumber);
   command->add_option("--threads", args->threads, "threads for training")->check(CLI::Range(1, 256));
   command->add_flag("--quiet", args->quiet, "no progress output");
   add_store_options(*command, args->store);
   command->callback([args, every] {
+    if (!args->file.empty() && std::all_of(args->file.begin(), args->file.end(), [](unsigned char c) { return std::isdigit(c); }) &&
+        !std::filesystem::exists(args->file)) {
+      study::DiagnoseRunOptions options;
+      options.store_path = args->store.store;
+      options.report_dir = args->store.report_dir;
+      if (args->threads > 0) options.threads = args->threads;
+      const auto result = study::diagnose_run(std::stoll(args->file), options);
+      for (const auto& [name, value] : result.values) fmt::print(stderr, "{:<36} {:.6g}\n", name, value);
+      fmt::print("{}\n", result.report.string());
+      return;
+    }
+    if (!std::filesystem::exists(args->file)) throw ConfigError(fmt::format("{}: no such study file (nor a run id)", args->file));
     study::StudyConfig config = load_config(*args);
     config.name += "-diagnose";
     config.optimizers.resize(1);

@@ -267,6 +267,7 @@ void read_train(TableReader& root, TrainConfig& train, const std::string& source
   train.eval_every_samples = reader.integer("eval_every_samples", train.eval_every_samples, 0);
   train.checkpoint_every = reader.integer("checkpoint_every", train.checkpoint_every, 0);
   train.z_loss = reader.param({"z_loss", ParamKind::real, train.z_loss, 0.0, 1e3, false, ""});
+  train.save_model = reader.boolean("save_model", false);  // not part of a run's identity: not in to_json
   reader.reject_unknown();
 }
 
@@ -709,6 +710,56 @@ nlohmann::json to_json(const StudyConfig& config) {
   // Single-worker runs leave [comm] out, so their run keys stay those of studies written before it.
   if (config.comm.data_parallel()) out["comm"] = comm_json(config.comm);
   return out;
+}
+
+namespace {
+
+// A JSON scalar or array of scalars as TOML (integers stay integers, floats keep a point).
+std::string toml_value(const nlohmann::json& value) {
+  if (value.is_string()) return nlohmann::json(value.get<std::string>()).dump();  // JSON string escapes are valid TOML
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer() || value.is_number_unsigned()) return value.dump();
+  if (value.is_number_float()) {
+    std::string text = fmt::format("{:.17g}", value.get<double>());
+    if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+    return text;
+  }
+  std::vector<std::string> items;
+  for (const auto& item : value) items.push_back(toml_value(item));
+  return "[" + text::join(items, ", ") + "]";
+}
+
+std::string toml_table(const std::string& header, const nlohmann::json& table) {
+  std::string out = header + "\n";
+  for (const auto& [key, value] : table.items()) {
+    if (!value.is_object() && !value.is_null()) out += key + " = " + toml_value(value) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+StudyConfig study_config_of_run(const nlohmann::json& run_config, const std::string& source) {
+  std::string toml = "[study]\nname = " + toml_value(run_config.at("study").at("name")) + "\n";
+  toml += toml_table("[data]", run_config.at("data"));
+  toml += toml_table("[model]", run_config.at("model"));
+  toml += toml_table("[train]", run_config.at("train"));
+  const auto& optimizer = run_config.at("optimizer");
+  toml += "[[optimizers]]\nname = " + toml_value(optimizer.at("name")) + "\nlabel = " + toml_value(optimizer.at("label")) + "\n";
+  // Hyperparameters are stored as numbers; the catalog says which are flags, choices or integers.
+  const auto* entry = optim::find_optimizer(optimizer.at("name").get<std::string>());
+  for (const auto& [key, value] : optimizer.at("hyper").items()) {
+    const double number = value.get<double>();
+    std::string text = toml_value(nlohmann::json(number));
+    for (const auto& spec : entry ? entry->params : std::vector<ParamSpec>{}) {
+      if (spec.name != key) continue;
+      if (spec.kind == ParamKind::boolean) text = number != 0.0 ? "true" : "false";
+      if (spec.kind == ParamKind::integer) text = fmt::format("{}", static_cast<std::int64_t>(number));
+      if (spec.kind == ParamKind::choice) text = toml_value(spec.choices.at(static_cast<std::size_t>(number)));
+    }
+    toml += key + " = " + text + "\n";
+  }
+  return parse_study_config(toml, source);
 }
 
 nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed) {

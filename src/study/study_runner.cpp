@@ -124,6 +124,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
     train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules, config.diagnostics, config.comm};
     run.checkpoint = checkpoint_path(config, options, planned, world);
+    if (config.train.save_model) run.model_path = model_path(options.store_path, config.name, planned.key);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));
     std::vector<train::Callback*> callbacks;
     if (options.progress) callbacks.push_back(&progress);
@@ -171,6 +172,10 @@ data::Splits load_splits(const DataConfig& config) {
   if (config.random_labels) data::randomize_labels(splits.train, config.seed);
   if (config.standardize) data::standardize(splits);
   return splits;
+}
+
+std::filesystem::path model_path(const std::filesystem::path& store_path, const std::string& study, const std::string& run_key) {
+  return store_path.parent_path() / "models" / fmt::format("{}-{}.pt", study, run_key);
 }
 
 // comm.workers = 0 means one worker per MPI process; resolved before run keys are computed, so a

@@ -361,6 +361,17 @@ std::unique_ptr<DataParallel> make_data_parallel(const TrainingRun& run, models:
 
 }  // namespace
 
+void load_model(models::Model& model, const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) throw Error(ExitCode::runtime_failure, fmt::format("{}: no saved model", path.string()));
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    model.load(archive);
+  } catch (const c10::Error& error) {
+    throw Error(ExitCode::runtime_failure, fmt::format("{}: not a model of this config: {}", path.string(), error.what_without_backtrace()));
+  }
+}
+
 std::int64_t planned_steps(const study::TrainConfig& train, std::int64_t train_size) {
   const std::int64_t per_epoch = (train_size + train.batch_size - 1) / train.batch_size;
   const std::int64_t total = per_epoch * train.epochs;
@@ -570,6 +581,13 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
   }
   result.metrics = std::move(log.rows);
+  if (!run.model_path.empty() && result.end == RunEnd::finished) {
+    torch::serialize::OutputArchive archive;
+    model->save(archive);
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    env::write_file_atomically(run.model_path, bytes.str());
+  }
   for (Callback* callback : callbacks) callback->on_end({result.end, step, result.wall_seconds});
   return result;
 }

@@ -60,6 +60,7 @@ struct TrainConfig {
   std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
   std::int64_t checkpoint_every = 0;    // save a resumable checkpoint every this many steps (0: never)
   double z_loss = 0.0;                  // classification: add z_loss * mean(log^2 Z) to the training loss
+  bool save_model = false;              // keep each finished run's parameters (for `descent diagnose RUN`)
 };
 
 // How the batch size evolves: constant (train.batch_size), scheduled (a schedule's factor times
@@ -168,6 +169,9 @@ StudyConfig parse_study_config(std::string_view toml_text, const std::string& so
                                std::span<const std::string> overrides = {});
 
 nlohmann::json to_json(const StudyConfig& config);
+// The study (one optimizer entry, one seed) a stored run's resolved config describes: its study
+// name, data, model, training budget and optimizer, read back through the ordinary parser.
+StudyConfig study_config_of_run(const nlohmann::json& run_config, const std::string& source);
 nlohmann::json schedule_json(const ScheduleConfig& schedule);
 // The resolved config of one run: the study with a single optimizer entry and the run's seed.
 nlohmann::json run_config_json(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed);

@@ -35,6 +35,9 @@ data::Splits load_splits(const DataConfig& config);
 
 StudyOutcome run_study(const StudyConfig& config, const StudyOptions& options);
 
+// Where a run's parameters are kept with train.save_model: beside the store, by study and run key.
+std::filesystem::path model_path(const std::filesystem::path& store_path, const std::string& study, const std::string& run_key);
+
 // Runs one entry with one seed and stores it (descent train).
 StudyOutcome run_single(const StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed,
                         const StudyOptions& options);

@@ -15,6 +15,10 @@
 #include "descent/study/config.hpp"
 #include "descent/train/callbacks.hpp"
 
+namespace descent::models {
+struct Model;
+}
+
 namespace descent::train {
 
 struct TrainingRun {
@@ -34,7 +38,13 @@ struct TrainingRun {
   // Also evaluate the whole training split at the end (final_train_loss, final_train_accuracy):
   // Thresholdout compares the holdout's value with the training set's.
   bool evaluate_train = false;
+  // Where a finished run's parameters go (empty: nowhere): what `descent diagnose RUN` loads.
+  std::filesystem::path model_path;
 };
+
+// Loads parameters saved through TrainingRun::model_path into a model of the same config.
+// Throws Error naming the file when it is missing or does not fit the model.
+void load_model(models::Model& model, const std::filesystem::path& path);
 
 struct RunResult {
   RunEnd end = RunEnd::finished;

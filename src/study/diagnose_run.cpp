@@ -1,0 +1,114 @@
+#include "descent/study/diagnose_run.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "descent/batch/per_sample.hpp"
+#include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
+#include "descent/core/text.hpp"
+#include "descent/diag/gradient_statistics.hpp"
+#include "descent/diag/spectrum.hpp"
+#include "descent/models/models.hpp"
+#include "descent/report/svg_chart.hpp"
+#include "descent/store/store.hpp"
+#include "descent/study/study_runner.hpp"
+#include "descent/train/trainer.hpp"
+
+namespace descent::study {
+namespace {
+
+// The SLQ density sum_j w_j delta(x - node_j) smoothed by a Gaussian of width 1/50 of the range.
+report::BandSeries smoothed_density(const diag::SpectralDensity& density) {
+  const auto [low_it, high_it] = std::minmax_element(density.nodes.begin(), density.nodes.end());
+  const double low = *low_it, high = *high_it, width = std::max((high - low) / 50.0, 1e-6 * std::max(1.0, std::abs(high)));
+  report::BandSeries series;
+  for (int i = 0; i <= 300; ++i) {
+    const double x = low - 3 * width + (high - low + 6 * width) * i / 300.0;
+    double y = 0.0;
+    for (std::size_t j = 0; j < density.nodes.size(); ++j) {
+      const double z = (x - density.nodes[j]) / width;
+      y += density.weights[j] * std::exp(-0.5 * z * z) / (width * std::sqrt(2 * M_PI));
+    }
+    series.add(x, std::max(y, 1e-12));
+  }
+  return series;
+}
+
+}  // namespace
+
+DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& options) {
+  store::Store store(options.store_path);
+  const auto run = store.find_run_by_id(run_id);
+  if (!run) throw Error(ExitCode::usage_error, fmt::format("{}: no run {}", options.store_path.string(), run_id));
+  const nlohmann::json run_config = nlohmann::json::parse(run->config_json);
+  const StudyConfig config = study_config_of_run(run_config, fmt::format("{} run {}", options.store_path.string(), run_id));
+  const auto saved = model_path(options.store_path, config.name, run->run_key);
+  if (!std::filesystem::exists(saved)) {
+    throw Error(ExitCode::runtime_failure, fmt::format("{}: run {} kept no parameters; rerun it with train.save_model=true",
+                                                       saved.string(), run_id));
+  }
+  torch::set_num_threads(options.threads);
+  const data::Splits splits = load_splits(config.data);
+  const bool classification = splits.train.task == data::Task::classification;
+  auto model = models::make_model(config.model, splits.train.sample_shape, classification ? splits.train.num_classes : 1);
+  train::load_model(*model, saved);
+
+  // The first N training samples, as the trainer's probes take them.
+  const data::Dataset& train = splits.train;
+  const std::int64_t n = std::min(options.hessian_samples, train.size());
+  std::vector<std::int64_t> shape = {n};
+  shape.insert(shape.end(), train.sample_shape.begin(), train.sample_shape.end());
+  const torch::Tensor x = torch::from_blob(const_cast<float*>(train.features.data()), shape, torch::kFloat32);
+  const torch::Tensor y =
+      classification ? (train.labels_per_sample > 1
+                            ? torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {n, train.labels_per_sample}, torch::kInt64)
+                            : torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {n}, torch::kInt64))
+                     : torch::from_blob(const_cast<float*>(train.targets.data()), {n, 1}, torch::kFloat32);
+
+  DiagnoseRunResult result;
+  model->eval();  // batch norm with its running statistics: the function the run ended with
+  diag::HessianOperator hessian(*model, x, y, classification);
+  const auto top = diag::lanczos(hessian.as_operator(), hessian.dimension(), options.top_eigenvalues, options.lanczos_iterations, 1);
+  for (std::size_t k = 0; k < top.eigenvalues.size(); ++k) result.values[fmt::format("eigenvalue/{}", k)] = top.eigenvalues[k];
+  result.values["sharpness"] = top.eigenvalues.front();
+  const auto trace = diag::hutchinson_trace(hessian.as_operator(), hessian.dimension(), options.trace_samples, 2);
+  result.values["hessian_trace"] = trace.mean;
+  result.values["hessian_trace_se"] = trace.standard_error;
+  const auto density = diag::spectral_density(hessian.as_operator(), hessian.dimension(), options.density_probes, options.density_iterations, 3);
+  result.density_nodes = density.nodes;
+  result.density_weights = density.weights;
+  result.values["gradient_norm"] = hessian.gradient().norm().item<double>();
+  result.values["hvp_count"] = hessian.products();
+  const double lr = run_config.at("optimizer").at("hyper").value("lr", NAN);
+  if (std::isfinite(lr)) result.values["two_over_lr"] = 2.0 / lr;
+  if (!config.model.batch_norm && config.model.kind != "transformer") {
+    const std::int64_t m = std::min(options.gradient_samples, train.size());
+    const auto statistics = batch::per_sample_statistics(*model, x.slice(0, 0, std::min(m, n)), y.slice(0, 0, std::min(m, n)), classification);
+    result.values["noise_scale"] = diag::noise_scale(statistics);
+    result.values["coherence"] = diag::coherence(statistics);
+  }
+  for (const auto& item : model->named_parameters()) result.values["parameter_norm/" + item.key()] = item.value().norm().item<double>();
+
+  // The report: the figures, and the density on a log scale.
+  std::string md = fmt::format("# Diagnosis of run {} ({}, {} seed {})\n\nFinal parameters from `{}`; the loss on the first {} training "
+                               "samples. {} Hessian-vector products.\n\n| quantity | value |\n|---|---|\n",
+                               run_id, config.name, run->label, run->seed, saved.string(), n, hessian.products());
+  for (const auto& [name, value] : result.values) md += fmt::format("| {} | {:.6g} |\n", name, value);
+  report::ChartSpec chart{"Hessian spectral density (SLQ, Gaussian-smoothed)", "eigenvalue", "density", true, {}};
+  chart.lines.push_back({"density", report::series_color(0), smoothed_density(density)});
+  const auto dir = options.report_dir / fmt::format("diagnose-run-{}", run_id);
+  env::write_file_atomically(dir / "report.md", md);
+  env::write_file_atomically(dir / "report.html",
+                             fmt::format("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>descent diagnose run {}</title>"
+                                         "<style>body{{font:14px system-ui,sans-serif;margin:2em}} .chart .title{{font-weight:600}} "
+                                         ".chart .frame{{fill:none;stroke:#999}} .chart .grid{{stroke:#eee}} "
+                                         "pre{{white-space:pre-wrap}}</style></head><body data-descent-status=\"ok\">{}<pre>{}</pre></body></html>\n",
+                                         run_id, report::render_svg(chart), text::html_escape(md)));
+  result.report = dir / "report.md";
+  return result;
+}
+
+}  // namespace descent::study
