@@ -36,7 +36,7 @@ RunTrace trace_of(const std::vector<MetricRow>& rows) {
   RunTrace trace;
   std::map<std::int64_t, double> logits;
   for (const auto& row : rows) {
-    if (row.name.rfind("max_attention_logit/", 0) == 0) {
+    if (row.name.rfind("max_attention_logit/", 0) == 0) {  // per layer; their maximum per step
       auto [it, inserted] = logits.try_emplace(row.step, row.value);
       if (!inserted) it->second = std::max(it->second, row.value);
     }

@@ -65,10 +65,15 @@ torch::Tensor CharTransformer::forward(torch::Tensor x) {
 
 std::map<std::string, double> CharTransformer::probe_values() const {
   std::map<std::string, double> values;
+  double overall = -INFINITY;
   for (std::size_t l = 0; l < blocks.size(); ++l) {
     const auto& largest = blocks[l]->attention->largest_logit;
-    if (largest.defined()) values[fmt::format("max_attention_logit/layer{}", l)] = largest.item<double>();
+    if (!largest.defined()) continue;
+    const double value = largest.item<double>();
+    values[fmt::format("max_attention_logit/layer{}", l)] = value;
+    overall = std::max(overall, value);
   }
+  if (std::isfinite(overall)) values["max_attention_logit"] = overall;
   if (mean_log_z.defined()) values["output_log_z"] = mean_log_z.item<double>();
   return values;
 }

@@ -34,6 +34,13 @@ constexpr ChartDef kCharts[] = {
     {"hessian_trace", "Hessian trace (Hutchinson)", false},
     {"noise_scale", "Gradient noise scale B_simple", true},
     {"coherence", "Gradient coherence", true},
+    {"preconditioned_sharpness", "Preconditioned sharpness (Adam-like)", true},
+    {"preconditioned_stability_threshold", "Preconditioned threshold (2 + 2 beta1) / ((1 - beta1) lr)", true},
+    {"trace_stability_threshold", "Trace threshold 2 / lr (SGD)", true},
+    {"tracked_loss", "Tracked examples' mean loss", true},
+    {"max_attention_logit", "Largest attention logit (all layers)", true},
+    {"output_log_z", "Output logits' mean log Z", false},
+    {"comm_bits_per_worker", "Bits sent per worker per step", true},
 };
 
 std::vector<double> summary_values(const std::vector<std::map<std::string, double>>& summaries, const std::string& key) {

@@ -51,7 +51,7 @@ struct TransformerBlock : torch::nn::Module {
 struct CharTransformer : Model {
   explicit CharTransformer(const TransformerOptions& options);
   torch::Tensor forward(torch::Tensor x) override;
-  // max_attention_logit/layerK and output_log_z from the last forward.
+  // max_attention_logit/layerK, their maximum max_attention_logit, and output_log_z, from the last forward.
   std::map<std::string, double> probe_values() const override;
 
   TransformerOptions options;
