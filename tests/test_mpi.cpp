@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <signal.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "helpers.hpp"
@@ -88,6 +93,47 @@ TEST(Mpi, UncompressedAllreduceRecordsDenseTraffic) {
     if (name == "comm_bits_per_worker") EXPECT_EQ(value, 32.0 * (20 * 32 + 32 + 32 * 4 + 4));
   }
   EXPECT_TRUE(saw_workers);
+}
+
+// Ctrl-C reaches every rank; they agree to stop after the same step, keep one checkpoint each
+// (with their workers' EF21 state), and the rerun continues to the numbers of an uninterrupted run.
+TEST(Mpi, InterruptedRanksResumeFromTheirCheckpointsBitForBit) {
+  TempDir dir;
+  write_file(dir / "slow.toml",
+             "[study]\nname = \"slow\"\n[data]\ndataset = \"gaussian-mixture\"\ntrain_size = 20000\nfeatures = 32\n[model]\n"
+             "hidden = [32]\n[train]\nepochs = 2\nbatch_size = 16\nlog_every = 25\ncheckpoint_every = 20\n[[optimizers]]\n"
+             "name = \"sgd\"\nlr = 0.05\n[comm]\nworkers = 0\ncompressor = \"topk\"\nratio = 0.05\nfeedback = \"ef21\"\n");
+  ASSERT_EQ(mpirun(2, {"train", "slow.toml", "--quiet", "--store", "straight/runs.db"}, dir.path()).exit_code, 0);
+  const std::vector<std::string> args = {"--allow-run-as-root", "--oversubscribe", "-np", "2", descent_binary(), "train", "slow.toml",
+                                         "--quiet", "--store", "resumed/runs.db"};
+  const int launcher = spawn_program("mpirun", args, dir.path());
+  const auto checkpoints = dir / "resumed/checkpoints";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  auto both_saved = [&] {
+    int found = 0;
+    if (std::filesystem::exists(checkpoints)) {
+      for (const auto& entry : std::filesystem::directory_iterator(checkpoints)) found += entry.path().extension() == ".pt";
+    }
+    return found == 2;
+  };
+  while (!both_saved() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(both_saved());
+  // The ranks are mpirun's children: interrupt them as a terminal's Ctrl-C would.
+  const auto children = run_program("pgrep", {"-P", std::to_string(launcher)}, dir.path()).out;
+  std::istringstream pids(children);
+  int ranks = 0;
+  for (std::string pid; pids >> pid; ++ranks) kill(std::stoi(pid), SIGINT);
+  EXPECT_EQ(ranks, 2);
+  EXPECT_NE(wait_program(launcher), 0);
+  ASSERT_TRUE(std::filesystem::exists(checkpoints));
+  const auto resumed = mpirun(2, {"train", "slow.toml", "--quiet", "--store", "resumed/runs.db"}, dir.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find(".rank0.pt at step"), std::string::npos) << resumed.err;  // each rank resumed from its own file
+  EXPECT_NE(resumed.err.find(".rank1.pt at step"), std::string::npos) << resumed.err;
+  EXPECT_EQ(stored_results(dir / "resumed/runs.db"), stored_results(dir / "straight/runs.db"));
+  int left = 0;  // every rank removes its own checkpoint once the run has finished
+  for (const auto& entry : std::filesystem::directory_iterator(checkpoints)) left += entry.path().extension() == ".pt";
+  EXPECT_EQ(left, 0);
 }
 
 TEST(Mpi, WorkersThatDoNotDivideOverRanksFailWithTheKey) {

@@ -82,11 +82,11 @@ StudyOutcome follow(const StudyConfig& config, const StudyOptions& options, cons
     run.checkpoint = checkpoint_path(config, options, planned, world);
     const train::RunResult result = train::train(run, splits);
     ++outcome.ran;
+    if (result.end != train::RunEnd::stopped) std::filesystem::remove(run.checkpoint);
     if (train::interrupt_flag().load()) {
       outcome.interrupted = true;
       break;
     }
-    (void)result;
   }
   return outcome;
 }

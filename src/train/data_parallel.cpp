@@ -84,6 +84,12 @@ double DataParallel::gradient(const torch::Tensor& x, const torch::Tensor& y, co
   return mean_loss;
 }
 
+bool DataParallel::agree(bool flag) const {
+  double value = flag ? 1.0 : 0.0;
+  transport_.allreduce_sum(std::span<double>(&value, 1));
+  return value > 0.0;
+}
+
 void DataParallel::check_replicas_agree(models::Model& model) const {
   std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over the parameters' bytes
   for (const auto& p : model.parameters()) {

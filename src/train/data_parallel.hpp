@@ -33,6 +33,8 @@ public:
   double last_exchange_seconds() const { return exchange_seconds_; }
   std::size_t workers() const { return exchange_.workers(); }
 
+  // True on every rank when `flag` is true on any.
+  bool agree(bool flag) const;
   // Throws when the ranks' parameters are not bit-identical (they must be, by construction).
   void check_replicas_agree(models::Model& model) const;
 

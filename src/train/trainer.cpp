@@ -432,6 +432,7 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
   const bool checkpointing = run.train.checkpoint_every > 0 && !run.checkpoint.empty();
   if (checkpointing && std::filesystem::exists(run.checkpoint)) {
     const LoopState state = load_checkpoint(run.checkpoint, *model, *optimizer, parallel.get(), log, result.summary);
+    fmt::print(stderr, "resuming from {} at step {}\n", run.checkpoint.string(), state.step);
     step = state.step, samples = state.samples, epoch = state.epoch, position = state.position;
     next_evaluation = state.next_evaluation, window_steps = state.window_steps, window_loss = state.window_loss;
     window_bits = state.window_bits;
@@ -454,13 +455,15 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
     optimizer->zero_grad();
     double loss_value;
+    bool agreed_stop = false;  // data-parallel: the ranks' common decision, taken inside gradient()
     if (parallel) {
       bool stop = interrupt_flag().load();
       const auto shard_loss = [&](const torch::Tensor& xs, const torch::Tensor& ys) {
         return loss_of(model->forward(xs), ys, classification, false, run.train.z_loss);
       };
       loss_value = parallel->gradient(x, y, shard_loss, step, stop);
-      if (stop) interrupt_flag() = true;  // all ranks stop after the same step
+      agreed_stop = stop;
+      if (stop) interrupt_flag() = true;
       window_bits += parallel->last_bits_per_worker();
       window_exchange_seconds += parallel->last_exchange_seconds();
     } else {
@@ -526,7 +529,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
     const StepEvent event{step, epoch, loss_value, lr};
     for (Callback* callback : callbacks) keep_going = callback->on_step_end(event) && keep_going;
-    if (interrupt_flag().load()) keep_going = false;
+    // A signal that lands on one rank after the agreement is acted on at the next step's, by all
+    // ranks together: a rank that stopped alone would leave the others waiting in a collective.
+    if (parallel ? agreed_stop : interrupt_flag().load()) keep_going = false;
     if (run.train.eval_every_samples > 0 && samples >= next_evaluation && !epoch_done && !budget_done) {
       record_evaluation(log, result.summary, step, "test", evaluate(*model, test_data));
       if (has_validation) record_evaluation(log, result.summary, step, "val", evaluate(*model, validation_data));
@@ -561,6 +566,9 @@ RunResult train(const TrainingRun& requested, const data::Splits& splits, std::s
     }
   }
 
+  // A signal may have reached some ranks after the last agreement: settle it once more, so that
+  // every rank ends the run, and goes on to the next, the same way.
+  if (parallel) interrupt_flag() = parallel->agree(interrupt_flag().load());
   const bool completed = (epoch + 1 == run.train.epochs && position == n) || step >= max_steps;
   if (result.end != RunEnd::diverged && (interrupt_flag().load() || !completed)) result.end = RunEnd::stopped;
   result.steps = step;
