@@ -105,6 +105,11 @@ TEST(Compressors, MessagesDecodeToTheSendersVectorAtTheDocumentedSize) {
     compressor->decode(in, 42, decoded);
     EXPECT_EQ(decoded, dense);
     EXPECT_EQ(in.position(), out.bits());
+    // Accumulating decode (sparse for TopK and RandK): base + 0.5 C(x).
+    std::vector<double> accumulated(d, 1.0), scratch(d);
+    BitReader again(out.bytes());
+    compressor->decode_add(again, 42, 0.5, accumulated, scratch);
+    for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(accumulated[j], 1.0 + 0.5 * dense[j]) << j;
     if (c.bits_double > 0) EXPECT_EQ(out.bits(), c.bits_double);
     if (c.spec.name == "qsgd") {
       const auto nonzero = static_cast<std::uint64_t>(std::count_if(dense.begin(), dense.end(), [](double v) { return v != 0.0; }));
@@ -156,6 +161,23 @@ TEST(Compressors, TopKKeepsTheLargestMagnitudesAndContracts) {
     const auto v = random_vector(50, seed);
     const auto c = make_compressor<double>(spec("topk", 5), 50)->apply(v, 0);
     EXPECT_LE(squared_distance(c, v), (1.0 - 5.0 / 50.0) * squared_norm(v) + 1e-12);
+  }
+}
+
+// On large float vectors TopK selects from sampled-threshold candidates: the choice must equal
+// the exhaustive one (checked against the double path), ties and heavy ties included.
+TEST(Compressors, TopKOnLargeFloatVectorsEqualsTheExhaustiveChoice) {
+  for (const int levels : {1000000, 7, 2}) {  // distinct magnitudes, heavy ties, almost all tied
+    Rng rng(static_cast<std::uint64_t>(levels));
+    const std::size_t d = 60000;
+    std::vector<float> xf(d);
+    for (float& v : xf) v = static_cast<float>(std::round(rng.normal() * levels) / levels);
+    const std::vector<double> xd(xf.begin(), xf.end());
+    for (const std::int64_t k : {1, 600, 7000}) {
+      const auto fast = make_compressor<float>(spec("topk", k), d)->apply(xf, 0);
+      const auto exhaustive = make_compressor<double>(spec("topk", k), d)->apply(xd, 0);
+      ASSERT_EQ(std::vector<double>(fast.begin(), fast.end()), exhaustive) << "levels " << levels << " k " << k;
+    }
   }
 }
 

@@ -39,6 +39,12 @@ public:
   virtual void encode(std::span<const T> x, std::uint64_t seed, BitWriter& out, std::span<T> dense) const = 0;
   // Reads one message and writes C(x) to `dense`.
   virtual void decode(BitReader& in, std::uint64_t seed, std::span<T> dense) const = 0;
+  // Reads one message and adds weight * C(x) to `accumulator` (`scratch`: d values of workspace).
+  // Sparse compressors override it to touch only the coordinates they sent.
+  virtual void decode_add(BitReader& in, std::uint64_t seed, T weight, std::span<T> accumulator, std::span<T> scratch) const {
+    decode(in, seed, scratch);
+    for (std::size_t j = 0; j < accumulator.size(); ++j) accumulator[j] += weight * scratch[j];
+  }
   // alpha of a contractive compressor for vectors of length d (nullopt: not contractive with a
   // constant alpha independent of x).
   virtual std::optional<double> contraction(std::size_t d) const { (void)d; return std::nullopt; }

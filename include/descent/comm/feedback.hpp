@@ -79,6 +79,9 @@ protected:
   // aggregate <- sum_i w_i C_i, decoding each message with `uncompressed` or the compressor.
   void weighted_sum(std::span<const Message> messages, std::span<const std::uint64_t> seeds, bool uncompressed,
                     std::span<T> aggregate);
+  // accumulator <- accumulator + sum_i w_i C_i (sparse compressors touch only what they sent).
+  void add_weighted(std::span<const Message> messages, std::span<const std::uint64_t> seeds, bool uncompressed,
+                    std::span<T> accumulator);
 
   std::shared_ptr<const Compressor<T>> compressor_;
   std::vector<double> weights_;  // w_i, summing to 1

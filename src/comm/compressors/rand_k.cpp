@@ -46,6 +46,12 @@ public:
     }
   }
 
+  void decode_add(BitReader& in, std::uint64_t seed, T weight, std::span<T> accumulator, std::span<T>) const override {
+    for (const std::uint32_t i : chosen_coordinates(accumulator.size(), std::min(k_, accumulator.size()), seed)) {
+      accumulator[i] += weight * in.read_value<T>();
+    }
+  }
+
   std::optional<double> contraction(std::size_t d) const override {
     return static_cast<double>(std::min(k_, d)) / static_cast<double>(d);
   }

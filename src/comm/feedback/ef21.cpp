@@ -43,7 +43,7 @@ template <typename T>
 class Ef21Server final : public ServerFeedback<T> {
 public:
   Ef21Server(std::shared_ptr<const Compressor<T>> compressor, std::size_t dimension, const std::vector<double>& weights)
-      : ServerFeedback<T>(std::move(compressor), weights, dimension), increment_(dimension) {
+      : ServerFeedback<T>(std::move(compressor), weights, dimension) {
     this->state_.vector.assign(dimension, T(0));
   }
 
@@ -53,14 +53,10 @@ public:
       this->weighted_sum(messages, seeds, /*uncompressed=*/true, g);
       this->state_.started = true;
     } else {
-      this->weighted_sum(messages, seeds, /*uncompressed=*/false, increment_);
-      for (std::size_t j = 0; j < g.size(); ++j) g[j] += increment_[j];
+      this->add_weighted(messages, seeds, /*uncompressed=*/false, g);  // g <- g + sum_i w_i c_i
     }
     std::copy(g.begin(), g.end(), aggregate.begin());
   }
-
-private:
-  std::vector<T> increment_;
 };
 
 }  // namespace

@@ -61,18 +61,23 @@ Message WorkerFeedback<T>::encode_uncompressed(std::span<const T> x) const {
 }
 
 template <typename T>
-void ServerFeedback<T>::weighted_sum(std::span<const Message> messages, std::span<const std::uint64_t> seeds,
-                                     bool uncompressed, std::span<T> aggregate) {
+void ServerFeedback<T>::weighted_sum(std::span<const Message> messages, std::span<const std::uint64_t> seeds, bool uncompressed,
+                                     std::span<T> aggregate) {
   std::fill(aggregate.begin(), aggregate.end(), T(0));
+  add_weighted(messages, seeds, uncompressed, aggregate);
+}
+
+template <typename T>
+void ServerFeedback<T>::add_weighted(std::span<const Message> messages, std::span<const std::uint64_t> seeds, bool uncompressed,
+                                     std::span<T> accumulator) {
   for (std::size_t i = 0; i < messages.size(); ++i) {
     BitReader in(messages[i].bytes);
-    if (uncompressed) {
-      for (T& value : decoded_) value = in.read_value<T>();
-    } else {
-      compressor_->decode(in, seeds[i], decoded_);
-    }
     const T weight = static_cast<T>(weights_[i]);
-    for (std::size_t j = 0; j < aggregate.size(); ++j) aggregate[j] += weight * decoded_[j];
+    if (uncompressed) {
+      for (T& value : accumulator) value += weight * in.read_value<T>();
+    } else {
+      compressor_->decode_add(in, seeds[i], weight, accumulator, decoded_);
+    }
   }
 }
 
