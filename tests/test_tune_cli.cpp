@@ -45,14 +45,16 @@ std::vector<std::vector<std::string>> rows(const std::filesystem::path& db_path,
   return out;
 }
 
-// Every number 0..n-1 exactly once, none RUNNING, each finished trial with its run.
-void expect_trials_recorded_once(const std::vector<std::vector<std::string>>& trials, int n) {
+// Every number 0..n-1 exactly once, none left RUNNING. Concurrent workers see each other's
+// trials at different moments, so their proposals, and whether some high learning rate diverges
+// (a FAIL trial, as in Optuna), are not deterministic: `allow_fail` there.
+void expect_trials_recorded_once(const std::vector<std::vector<std::string>>& trials, int n, bool allow_fail = false) {
   ASSERT_EQ(static_cast<int>(trials.size()), n);
   std::set<int> numbers;
   for (const auto& t : trials) {
     numbers.insert(std::stoi(t[0]));
     EXPECT_NE(t[1], "RUNNING");
-    EXPECT_NE(t[1], "FAIL") << "trial " << t[0];
+    if (!allow_fail) EXPECT_NE(t[1], "FAIL") << "trial " << t[0];
   }
   EXPECT_EQ(static_cast<int>(numbers.size()), n);
   EXPECT_EQ(*numbers.rbegin(), n - 1);
@@ -132,13 +134,15 @@ TEST(Tune, ACrashedWorkersTrialBecomesFailOnResume) {
 
 TEST(Tune, WorkersSharingASqliteStoreRecordEveryTrialOnce) {
   TempDir dir;
-  // Trials long enough (about 0.3 s) that the three workers overlap.
-  write_file(dir / "tune.toml", tune_study("sampler = \"gp\"\ninitial_trials = 4", 15, 20000));
+  // Trials long enough that the three workers overlap even on a loaded machine.
+  write_file(dir / "tune.toml", tune_study("sampler = \"gp\"\ninitial_trials = 4", 15, 60000));
   std::vector<int> workers;
   for (int w = 0; w < 3; ++w) workers.push_back(spawn_program(descent_binary(), {"tune", "tune.toml", "--quiet"}, dir.path()));
   for (const int pid : workers) EXPECT_EQ(wait_program(pid), 0);
   const auto db = dir / "runs/descent.db";
-  expect_trials_recorded_once(rows(db, "SELECT number, state FROM trials ORDER BY number"), 15);
+  expect_trials_recorded_once(rows(db, "SELECT number, state FROM trials ORDER BY number"), 15, /*allow_fail=*/true);
+  // A FAIL here is a diverged run, never a lost one.
+  EXPECT_EQ(rows(db, "SELECT COUNT(*) FROM trials t JOIN runs r ON r.id = t.run_id WHERE t.state = 'FAIL' AND r.status != 'diverged'")[0][0], "0");
   EXPECT_GE(std::stoi(rows(db, "SELECT COUNT(DISTINCT worker) FROM trials")[0][0]), 2);  // they did share the work
   EXPECT_EQ(rows(db, "SELECT COUNT(*) FROM runs WHERE label LIKE 'trial-%'")[0][0],
             rows(db, "SELECT COUNT(DISTINCT run_id) FROM trials")[0][0]);
@@ -189,7 +193,7 @@ TEST(Tune, WorkersOnAPostgresStoreRecordEveryTrialOnce) {
   TempDir dir;
   LocalPostgres postgres(dir.path());
   ASSERT_TRUE(postgres.started()) << read_file(dir / "pg/log");
-  write_file(dir / "tune.toml", tune_study("sampler = \"gp\"\ninitial_trials = 3\npruner = \"asha\"", 12, 20000));
+  write_file(dir / "tune.toml", tune_study("sampler = \"gp\"\ninitial_trials = 3\npruner = \"asha\"", 12, 60000));
   std::vector<int> workers;
   for (int w = 0; w < 2; ++w) {
     // Two "machines": separate run stores, one trial store.
@@ -198,7 +202,13 @@ TEST(Tune, WorkersOnAPostgresStoreRecordEveryTrialOnce) {
   }
   for (const int pid : workers) EXPECT_EQ(wait_program(pid), 0);
   EXPECT_EQ(postgres.query("SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number) FROM trials"), "12|12|0|11\n");
-  EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM trials WHERE state IN ('RUNNING', 'FAIL')"), "0\n");
+  EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'"), "0\n");
+  // A FAIL is a diverged run (its run, in that worker's own store, says so), never a lost one.
+  int diverged = 0;
+  for (int w = 0; w < 2; ++w) {
+    diverged += std::stoi(rows(dir / ("worker" + std::to_string(w) + "/runs.db"), "SELECT COUNT(*) FROM runs WHERE status = 'diverged'")[0][0]);
+  }
+  EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM trials WHERE state = 'FAIL'"), std::to_string(diverged) + "\n");
   EXPECT_EQ(postgres.query("SELECT COUNT(DISTINCT worker) FROM trials"), "2\n");
   EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM trial_params"), "24\n");
 }

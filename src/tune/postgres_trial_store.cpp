@@ -212,11 +212,16 @@ private:
     }
     const Result params = run("SELECT p.trial_id, p.param_value FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id "
                               "WHERE t.study_id = $1 ORDER BY p.trial_id, p.position", {id});
-    for (int row = 0; row < params.rows(); ++row) trials[by_id.at(params.integer(row, 0))].params.push_back(params.real(row, 1));
+    // Rows of trials newer than the first query's snapshot (another worker's) are skipped.
+    for (int row = 0; row < params.rows(); ++row) {
+      if (const auto it = by_id.find(params.integer(row, 0)); it != by_id.end()) trials[it->second].params.push_back(params.real(row, 1));
+    }
     const Result values = run("SELECT v.trial_id, v.step, v.intermediate_value FROM trial_intermediate_values v "
                               "JOIN trials t ON t.trial_id = v.trial_id WHERE t.study_id = $1", {id});
     for (int row = 0; row < values.rows(); ++row) {
-      trials[by_id.at(values.integer(row, 0))].intermediate[values.integer(row, 1)] = values.real(row, 2);
+      if (const auto it = by_id.find(values.integer(row, 0)); it != by_id.end()) {
+        trials[it->second].intermediate[values.integer(row, 1)] = values.real(row, 2);
+      }
     }
     return trials;
   }

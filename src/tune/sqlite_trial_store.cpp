@@ -187,11 +187,16 @@ private:
     Statement params(db_, "SELECT p.trial_id, p.param_value FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id "
                           "WHERE t.study_id = ? ORDER BY p.trial_id, p.rowid", path_);
     params.bind(1, study);
-    while (params.step()) trials[by_id.at(params.integer(0))].params.push_back(params.real(1));
+    // Rows of trials newer than the first query's snapshot (another worker's) are skipped.
+    while (params.step()) {
+      if (const auto it = by_id.find(params.integer(0)); it != by_id.end()) trials[it->second].params.push_back(params.real(1));
+    }
     Statement values(db_, "SELECT v.trial_id, v.step, v.intermediate_value FROM trial_intermediate_values v "
                           "JOIN trials t ON t.trial_id = v.trial_id WHERE t.study_id = ?", path_);
     values.bind(1, study);
-    while (values.step()) trials[by_id.at(values.integer(0))].intermediate[values.integer(1)] = values.real(2);
+    while (values.step()) {
+      if (const auto it = by_id.find(values.integer(0)); it != by_id.end()) trials[it->second].intermediate[values.integer(1)] = values.real(2);
+    }
     return trials;
   }
 
