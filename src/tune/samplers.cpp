@@ -96,7 +96,7 @@ Point BayesianSampler::suggest(const SearchSpace& space, const std::vector<Trial
   // Start also from the incumbent: the acquisition's optimum is often near it.
   const auto incumbent = x[static_cast<std::size_t>(std::min_element(y.begin(), y.end()) - y.begin())];
   const auto chosen = maximize_acquisition(*acquisition, dimension, seed_ + static_cast<std::uint64_t>(number),
-                                           options_.acquisition_starts, {incumbent});
+                                           options_.acquisition == "kg" ? options_.kg_starts : options_.acquisition_starts, {incumbent});
   return space.decode(chosen);
 }
 

@@ -48,6 +48,7 @@ struct BayesianOptions {
   double ucb_beta = 4.0;
   int kg_samples = 128;
   int acquisition_starts = 10;
+  int kg_starts = 3;  // a KG value (and its difference gradient) costs tens of EI values: fewer climbs
   int fit_starts = 2;
   Direction direction = Direction::minimize;
 };
