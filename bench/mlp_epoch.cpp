@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
                   data_dir, threads, optimizer, lr),
       "bench");
   const auto splits = descent::study::load_splits(config.data);
-  const descent::train::TrainingRun run{config.model, config.train, config.optimizers[0], config.schedule, 0, config.batch, config.hyper_schedules, config.diagnostics};
+  const descent::train::TrainingRun run = descent::train::training_run(config, 0, 0);
   for (int r = 0; r < repeats; ++r) {
     StepTimer timer;
     descent::train::Callback* callbacks[] = {&timer};

@@ -5,7 +5,6 @@ plain model. The same model, batch split and step count as descent's data-parall
 Prints one JSON line: median step time over the timed steps.
 """
 import argparse
-import gzip
 import json
 import os
 import statistics
@@ -16,13 +15,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    rank = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+from fashion_mnist import read_idx
 
 
 def worker(rank, world, args, results):

@@ -5,20 +5,13 @@ The same model, optimizer, batch size and data as bench/mlp_epoch.cpp; prints on
 repeat. Timed from the first step to the last, as descent's bench is.
 """
 import argparse
-import gzip
 import json
 import time
 
 import numpy as np
 import torch
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    rank = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+from fashion_mnist import read_idx
 
 
 def main():

@@ -75,30 +75,11 @@ void write_tiny_fashion_mnist(const std::filesystem::path& dir, int train_count,
 
 const char* descent_binary() { return DESCENT_BINARY; }
 
-int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(working_dir.c_str()) != 0 || !freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-    std::vector<std::string> copies = args;
-    copies.insert(copies.begin(), program);
-    std::vector<char*> argv;
-    for (auto& a : copies) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp(program.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
+namespace {
 
-int wait_program(int pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
-                          const std::filesystem::path& working_dir) {
-  const std::filesystem::path out_path = working_dir / ".stdout", err_path = working_dir / ".stderr";
+// fork + exec of `program` (found on PATH) in `working_dir`, stdout and stderr to the given files.
+pid_t start_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir,
+                    const std::filesystem::path& out_path, const std::filesystem::path& err_path) {
   const pid_t pid = fork();
   if (pid == 0) {
     if (chdir(working_dir.c_str()) != 0) _exit(127);
@@ -111,10 +92,26 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
     execvp(program.c_str(), argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+}  // namespace
+
+int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir) {
+  return start_program(program, args, working_dir, "/dev/null", "/dev/null");
+}
+
+int wait_program(int pid) {
   int status = 0;
   waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::filesystem::path& working_dir) {
+  const std::filesystem::path out_path = working_dir / ".stdout", err_path = working_dir / ".stderr";
   CommandResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.exit_code = wait_program(start_program(program, args, working_dir, out_path, err_path));
   result.out = read_file(out_path);
   result.err = read_file(err_path);
   return result;

@@ -6,6 +6,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 #include "descent/comm/bit_stream.hpp"
 #include "descent/comm/compressor.hpp"
@@ -78,6 +79,21 @@ TEST(Ef21StepSize, XiMatchesTheSpecValues) {
   EXPECT_NEAR(ef21_xi(10.0 / 784), 155.298395, 1e-6);
 }
 
+// Encodes x, decodes the message and checks that the receiver gets the sender's C(x) and reads
+// exactly the bits written; returns C(x), the bit count and the message.
+template <typename T>
+std::tuple<std::vector<T>, std::uint64_t, std::vector<std::uint8_t>> round_trip(const Compressor<T>& compressor,
+                                                                                const std::vector<T>& x) {
+  BitWriter out;
+  std::vector<T> dense(x.size()), decoded(x.size());
+  compressor.encode(x, 42, out, dense);
+  BitReader in(out.bytes());
+  compressor.decode(in, 42, decoded);
+  EXPECT_EQ(decoded, dense);
+  EXPECT_EQ(in.position(), out.bits());
+  return {dense, out.bits(), out.bytes()};
+}
+
 // Every compressor's message decodes to exactly the C(x) its sender computed, at the documented size.
 TEST(Compressors, MessagesDecodeToTheSendersVectorAtTheDocumentedSize) {
   const std::size_t d = 1000;
@@ -98,31 +114,18 @@ TEST(Compressors, MessagesDecodeToTheSendersVectorAtTheDocumentedSize) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.spec.name);
     const auto compressor = make_compressor<double>(c.spec, d);
-    BitWriter out;
-    std::vector<double> dense(d), decoded(d);
-    compressor->encode(x, 42, out, dense);
-    BitReader in(out.bytes());
-    compressor->decode(in, 42, decoded);
-    EXPECT_EQ(decoded, dense);
-    EXPECT_EQ(in.position(), out.bits());
+    const auto [dense, bits, bytes] = round_trip(*compressor, x);
     // Accumulating decode (sparse for TopK and RandK): base + 0.5 C(x).
     std::vector<double> accumulated(d, 1.0), scratch(d);
-    BitReader again(out.bytes());
+    BitReader again(bytes);
     compressor->decode_add(again, 42, 0.5, accumulated, scratch);
     for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(accumulated[j], 1.0 + 0.5 * dense[j]) << j;
-    if (c.bits_double > 0) EXPECT_EQ(out.bits(), c.bits_double);
+    if (c.bits_double > 0) EXPECT_EQ(bits, c.bits_double);
     if (c.spec.name == "qsgd") {
       const auto nonzero = static_cast<std::uint64_t>(std::count_if(dense.begin(), dense.end(), [](double v) { return v != 0.0; }));
-      EXPECT_EQ(out.bits(), 64 + d * 3 + nonzero);  // levels 0..4 in 3 bits, a sign bit per nonzero level
+      EXPECT_EQ(bits, 64 + d * 3 + nonzero);  // levels 0..4 in 3 bits, a sign bit per nonzero level
     }
-    // Same for float, with 32-bit values.
-    const auto compressor_f = make_compressor<float>(c.spec, d);
-    BitWriter out_f;
-    std::vector<float> dense_f(d), decoded_f(d);
-    compressor_f->encode(xf, 42, out_f, dense_f);
-    BitReader in_f(out_f.bytes());
-    compressor_f->decode(in_f, 42, decoded_f);
-    EXPECT_EQ(decoded_f, dense_f);
+    round_trip(*make_compressor<float>(c.spec, d), xf);  // the same for float, with 32-bit values
   }
   EXPECT_EQ(make_compressor<float>(spec("natural"), d)->apply(xf, 1).size(), d);
   std::uint64_t bits = 0;

@@ -38,10 +38,7 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
   return study::parse_study_config(text, "unit.toml");
 }
 
-TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) {
-  return {config.model, config.train, config.optimizers[0], config.schedule, seed, config.batch, config.hyper_schedules,
-          config.diagnostics, config.comm, {}};
-}
+TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) { return training_run(config, 0, seed); }
 
 // Metric rows that are results (wall time is not).
 std::vector<std::tuple<std::int64_t, std::string, double>> result_rows(const RunResult& r) {
@@ -55,6 +52,29 @@ std::vector<std::tuple<std::int64_t, std::string, double>> result_rows(const Run
 std::map<std::string, std::vector<double>> series(const RunResult& r) {
   std::map<std::string, std::vector<double>> out;
   for (const auto& row : r.metrics) out[row.name].push_back(row.value);
+  return out;
+}
+
+// A run stopped after step `stop_at` with a checkpoint every `every` steps, then resumed from it.
+struct StoppedAndResumed {
+  RunResult first, resumed;
+  bool checkpoint_kept = false;  // after the stop
+};
+
+StoppedAndResumed stop_and_resume(TrainingRun run, const data::Splits& splits, std::int64_t every, std::int64_t stop_at) {
+  testing::TempDir dir;
+  run.train.checkpoint_every = every;
+  run.checkpoint = dir / "run.pt";
+  struct StopAt : Callback {
+    std::int64_t at;
+    explicit StopAt(std::int64_t step) : at(step) {}
+    bool on_step_end(const StepEvent& event) override { return event.step < at; }
+  } stop(stop_at);
+  Callback* callbacks[] = {&stop};
+  StoppedAndResumed out;
+  out.first = train(run, splits, callbacks);
+  out.checkpoint_kept = std::filesystem::exists(run.checkpoint);
+  out.resumed = train(run, splits);
   return out;
 }
 
@@ -236,20 +256,9 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   const data::Splits splits = study::load_splits(config.data);
   const RunResult straight = train(run_of(config, 5), splits);
 
-  testing::TempDir dir;
-  config.train.checkpoint_every = 7;
-  TrainingRun resumable = run_of(config, 5);
-  resumable.checkpoint = dir / "run.pt";
-  struct StopAt : Callback {
-    std::int64_t at;
-    explicit StopAt(std::int64_t step) : at(step) {}
-    bool on_step_end(const StepEvent& event) override { return event.step < at; }
-  } stop(20);
-  Callback* callbacks[] = {&stop};
-  const RunResult first = train(resumable, splits, callbacks);
+  const auto [first, resumed, checkpoint_kept] = stop_and_resume(run_of(config, 5), splits, 7, 20);
   EXPECT_EQ(first.end, RunEnd::stopped);
-  ASSERT_TRUE(std::filesystem::exists(resumable.checkpoint));
-  const RunResult resumed = train(resumable, splits);
+  ASSERT_TRUE(checkpoint_kept);
   EXPECT_EQ(resumed.end, RunEnd::finished);
   EXPECT_EQ(resumed.steps, straight.steps);
 
@@ -310,16 +319,8 @@ TEST(DataParallel, ResumedCompressedRunGivesTheSameNumbers) {
     config.comm.feedback = feedback;
     const data::Splits splits = study::load_splits(config.data);
     const RunResult straight = train(run_of(config, 4), splits);
-    testing::TempDir dir;
-    config.train.checkpoint_every = 6;
-    TrainingRun resumable = run_of(config, 4);
-    resumable.checkpoint = dir / "run.pt";
-    struct StopAt : Callback {
-      bool on_step_end(const StepEvent& event) override { return event.step < 15; }
-    } stop;
-    Callback* callbacks[] = {&stop};
-    EXPECT_EQ(train(resumable, splits, callbacks).end, RunEnd::stopped);
-    const RunResult resumed = train(resumable, splits);
+    const auto [first, resumed, checkpoint_kept] = stop_and_resume(run_of(config, 4), splits, 6, 15);
+    EXPECT_EQ(first.end, RunEnd::stopped);
     EXPECT_EQ(result_rows(resumed), result_rows(straight));
     EXPECT_EQ(resumed.summary.at("comm_bytes_per_worker"), straight.summary.at("comm_bytes_per_worker"));
   }

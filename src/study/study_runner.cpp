@@ -77,8 +77,7 @@ StudyOutcome follow(const StudyConfig& config, const StudyOptions& options, cons
   const data::Splits splits = load_splits(config.data);
   for (const std::size_t index : todo) {
     const PlannedRun& planned = runs[index];
-    train::TrainingRun run{config.model, config.train, config.optimizers[planned.optimizer_index], config.schedule,
-                           planned.seed, config.batch, config.hyper_schedules, config.diagnostics, config.comm};
+    train::TrainingRun run = train::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     const train::RunResult result = train::train(run, splits);
     ++outcome.ran;
@@ -122,7 +121,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     const PlannedRun& planned = *todo[k];
     const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
-    train::TrainingRun run{config.model, config.train, entry, config.schedule, planned.seed, config.batch, config.hyper_schedules, config.diagnostics, config.comm};
+    train::TrainingRun run = train::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     if (config.train.save_model) run.model_path = model_path(options.store_path, config.name, planned.key);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));

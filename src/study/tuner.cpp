@@ -169,8 +169,7 @@ TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
       } else {
         const std::int64_t run_id = runs.begin_run(runs_study, key, label, seed, run_config.dump(), provenance);
         result.run_id = run_id;
-        train::TrainingRun run{trial_config.model, trial_config.train, trial_config.optimizers.front(), trial_config.schedule, seed,
-                               trial_config.batch, trial_config.hyper_schedules, trial_config.diagnostics, trial_config.comm, {}};
+        train::TrainingRun run = train::training_run(trial_config, 0, seed);
         run.evaluate_train = tune.thresholdout;
         PruningCallback pruning(*trials, study, started->id, started->trial, *pruner, tune);
         train::ProgressBar progress(fmt::format("[trial {}/{}] {}", started->trial.number + 1, tune.trials, shown));

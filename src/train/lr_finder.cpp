@@ -63,7 +63,7 @@ double suggest_learning_rate(const std::vector<double>& learning_rates, const st
 }
 
 LrFindResult find_learning_rate(const study::StudyConfig& config, const data::Splits& splits, const LrFindOptions& options) {
-  TrainingRun run{config.model, config.train, config.optimizers.front(), {}, config.seeds.front(), config.batch, config.hyper_schedules, config.diagnostics};
+  TrainingRun run = training_run(config, 0, config.seeds.front());
   run.optimizer.hyper["lr"] = options.start;
   // An exponential schedule with growth factor > 1 (built here: configs only allow decay).
   run.schedule = schedule::default_spec("exponential");

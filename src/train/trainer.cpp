@@ -361,6 +361,20 @@ std::unique_ptr<DataParallel> make_data_parallel(const TrainingRun& run, models:
 
 }  // namespace
 
+TrainingRun training_run(const study::StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed) {
+  TrainingRun run;
+  run.model = config.model;
+  run.train = config.train;
+  run.optimizer = config.optimizers.at(optimizer_index);
+  run.schedule = config.schedule;
+  run.seed = seed;
+  run.batch = config.batch;
+  run.hyper_schedules = config.hyper_schedules;
+  run.diagnostics = config.diagnostics;
+  run.comm = config.comm;
+  return run;
+}
+
 void load_model(models::Model& model, const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) throw Error(ExitCode::runtime_failure, fmt::format("{}: no saved model", path.string()));
   try {

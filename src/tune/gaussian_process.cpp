@@ -241,7 +241,6 @@ Eigen::VectorXd GaussianProcess::cross_covariance(const std::vector<double>& x, 
 }
 
 Prediction GaussianProcess::predict(const std::vector<double>& x) const {
-  std::vector<double> unused_mean, unused_variance;
   const Eigen::Index n = x_.rows();
   const double signal = std::exp(theta_[static_cast<std::size_t>(dimension_)]);
   if (n == 0) return {prior_mean(), signal * y_scale_ * y_scale_};

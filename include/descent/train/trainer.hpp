@@ -55,6 +55,10 @@ struct RunResult {
   double wall_seconds = 0.0;
 };
 
+// The run of optimizer entry `optimizer_index` with `seed` that a study config describes (no
+// checkpoint, no saved model).
+TrainingRun training_run(const study::StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed);
+
 // Trains from scratch. Same run, same splits and same thread count give bit-identical results.
 RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Callback* const> callbacks = {});
 
