@@ -15,7 +15,7 @@
 #include "../tests/reference_optimizers.hpp"
 #include "descent/core/env.hpp"
 #include "descent/optim/buffer_optimizer.hpp"
-#include "descent/optim/catalog.hpp"
+#include "descent/optim/description.hpp"
 
 namespace {
 

@@ -196,6 +196,41 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
       scale = 1.0 / loss.value();
     }
     for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * (c(scale) * G[i]);
+  } else if (name == "adabelief") {
+    ensure(2);
+    const double bc1 = 1.0 - std::pow(hv("beta1"), static_cast<double>(t));
+    const double bc2 = 1.0 - std::pow(hv("beta2"), static_cast<double>(t));
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T eps = c(hv("eps")), wd = c(hv("weight_decay")), inverse_bc1 = c(1.0 / bc1), inverse_sqrt_bc2 = c(1.0 / std::sqrt(bc2));
+    const bool decoupled = hv("weight_decouple") != 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const T gi = decoupled ? G[i] : G[i] + wd * P[i];
+      T &m = S0[i], &s = S1[i];
+      m = b1 * m + one_minus_b1 * gi;
+      s = b2 * s + one_minus_b2 * (gi - m) * (gi - m) + eps;  // the official code adds eps to s in place
+      T direction = inverse_bc1 * m / (std::sqrt(s) * inverse_sqrt_bc2 + eps);
+      if (decoupled) direction = direction + wd * P[i];
+      P[i] = P[i] + minus_lr * direction;
+    }
+  } else if (name == "lamb") {
+    // One tensor: the trust ratio ||p|| / ||r|| over all of p (call once per tensor).
+    ensure(2);
+    const double bc1 = 1.0 - std::pow(hv("beta1"), static_cast<double>(t));
+    const double bc2 = 1.0 - std::pow(hv("beta2"), static_cast<double>(t));
+    const T b1 = c(hv("beta1")), b2 = c(hv("beta2")), one_minus_b1 = c(1.0 - hv("beta1")), one_minus_b2 = c(1.0 - hv("beta2"));
+    const T eps = c(hv("eps")), wd = c(hv("weight_decay")), inverse_bc1 = c(1.0 / bc1), inverse_sqrt_bc2 = c(1.0 / std::sqrt(bc2));
+    std::vector<T> r(n);
+    double p_squared = 0.0, r_squared = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      T &m = S0[i], &v = S1[i];
+      m = b1 * m + one_minus_b1 * G[i];
+      v = b2 * v + one_minus_b2 * G[i] * G[i];
+      r[i] = inverse_bc1 * m / (std::sqrt(v) * inverse_sqrt_bc2 + eps) + wd * P[i];
+      p_squared += static_cast<double>(P[i]) * static_cast<double>(P[i]);
+      r_squared += static_cast<double>(r[i]) * static_cast<double>(r[i]);
+    }
+    const T ratio = c(p_squared > 0.0 && r_squared > 0.0 ? std::sqrt(p_squared) / std::sqrt(r_squared) : 1.0);
+    for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * (ratio * r[i]);
   } else if (name == "sign_sgd") {
     const T wd = c(hv("weight_decay"));
     for (std::size_t i = 0; i < n; ++i) P[i] = P[i] + minus_lr * sign(G[i] + wd * P[i]);

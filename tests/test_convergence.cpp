@@ -8,7 +8,7 @@
 #include <set>
 
 #include "descent/optim/buffer_optimizer.hpp"
-#include "descent/optim/catalog.hpp"
+#include "descent/optim/description.hpp"
 #include "descent/problems/problems.hpp"
 
 namespace descent::problems {
@@ -52,8 +52,10 @@ TEST(ConvergenceMatrix, Rosenbrock) {
                 {"adamw", 1e-2, 1e-2},      {"amsgrad", 0.1, 1e-2},       {"diffgrad", 1e-2, 1e-2},
                 {"exadam", 1e-2, 1e-2},     {"lion", 1e-3, 1e-2},         {"lion_l2", 1e-3, 1e-2},
                 {"normalized_gd", 1e-3, 1e-2},
-                // Fixed-size sign steps cannot follow the curved valley: they zigzag down it.
-                {"sign_sgd", 1e-3, 0.1}},
+                {"adabelief", 1e-2, 1e-2},
+                // Fixed-size sign steps cannot follow the curved valley: they zigzag down it. LAMB's
+                // step is lr ||x|| long whatever the gradient (the trust ratio): the same.
+                {"sign_sgd", 1e-3, 0.1},    {"lamb", 1e-2, 0.1}},
                // g / f grows without bound as f -> f* = 0 here: the loss-normalized rule is not
                // meant for problems whose minimum value is 0 at a finite point.
                {"loss_normalized_gd"});
@@ -65,7 +67,8 @@ TEST(ConvergenceMatrix, QuadraticConditionNumber100) {
                 {"adadelta", 0.1, 1e-3},       {"rmsprop", 1e-3, 1e-4},        {"adam", 1e-2, 1e-6},
                 {"adamw", 1e-2, 1e-6},         {"amsgrad", 1e-2, 1e-6},        {"diffgrad", 1e-2, 1e-6},
                 {"exadam", 1e-3, 1e-6},        {"lion", 1e-2, 1e-6},           {"lion_l2", 1e-3, 1e-4},
-                {"normalized_gd", 1e-3, 1e-4}, {"loss_normalized_gd", 1e-3, 1e-2}, {"sign_sgd", 1e-2, 1e-6}});
+                {"normalized_gd", 1e-3, 1e-4}, {"loss_normalized_gd", 1e-3, 1e-2}, {"sign_sgd", 1e-2, 1e-6},
+                {"lamb", 1e-2, 1e-6},          {"adabelief", 1e-2, 1e-6}});
 }
 
 TEST(ConvergenceMatrix, SeparableLogisticRegression) {
@@ -74,7 +77,10 @@ TEST(ConvergenceMatrix, SeparableLogisticRegression) {
                 {"adadelta", 1.0, 1e-2},   {"rmsprop", 1e-2, 1e-2},      {"adam", 0.1, 1e-2},
                 {"adamw", 0.1, 1e-2},      {"amsgrad", 0.1, 1e-2},       {"diffgrad", 0.1, 1e-2},
                 {"exadam", 0.1, 1e-2},     {"lion", 1e-2, 1e-2},         {"lion_l2", 0.1, 1e-2},
-                {"normalized_gd", 0.1, 1e-2}, {"loss_normalized_gd", 0.1, 1e-2}, {"sign_sgd", 1e-2, 1e-2}});
+                {"normalized_gd", 0.1, 1e-2}, {"loss_normalized_gd", 0.1, 1e-2}, {"sign_sgd", 1e-2, 1e-2},
+                // LAMB's step grows with ||x||, and on separable data ||x|| grows without bound: at
+                // lr 0.1 the iterates overflow within 5000 steps; at 1e-2 the loss underflows to 0.
+                {"lamb", 1e-2, 1e-2},          {"adabelief", 0.1, 1e-2}});
 }
 
 }  // namespace

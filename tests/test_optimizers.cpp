@@ -11,7 +11,7 @@
 
 #include "descent/core/error.hpp"
 #include "descent/optim/buffer_optimizer.hpp"
-#include "descent/optim/catalog.hpp"
+#include "descent/optim/description.hpp"
 #include "reference_optimizers.hpp"
 
 namespace descent::optim {
@@ -57,6 +57,9 @@ std::vector<Config> configurations() {
       {"lion", {{"weight_decay", 0.5}, {"lr", 0.1}}},
       {"lion_l2", {{"weight_decay", 0.5}, {"lr", 0.1}}},
       {"sign_sgd", {{"weight_decay", 0.1}}},
+      {"lamb", {{"weight_decay", 0.01}, {"beta1", 0.8}}},
+      {"adabelief", {{"weight_decay", 0.1}}},
+      {"adabelief", {{"weight_decay", 0.01}, {"weight_decouple", 0}, {"eps", 1e-8}}},
   };
   configs.insert(configs.end(), variants.begin(), variants.end());
   return configs;
@@ -120,7 +123,8 @@ TEST(FusedOptimizers, MatchTheirReferenceLoops) {
         // not change the bits); the reference loop sums in order. A double sum of n terms carries
         // about sqrt(n) eps of rounding, so those rules get 64 ulps (of the step) at n = 4099.
         // Everything else matches to one ulp.
-        const bool reduces = config.name == "adagrad_norm" || config.name == "normalized_gd" || config.name == "lion_l2";
+        const bool reduces = config.name == "adagrad_norm" || config.name == "normalized_gd" || config.name == "lion_l2" ||
+                             config.name == "lamb";
         expect_matches_reference<float>(config, size, threads, reduces ? 4 : 1);
         expect_matches_reference<double>(config, size, threads, reduces ? 64 : 1);
       }
@@ -365,6 +369,124 @@ TEST(LionBox, SolvesTheConstrainedProblems) {
   const auto ball = solve("lion_l2");
   const double norm = std::sqrt(9 + 0.25 + 4 + 16);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(ball[i], c[i] * (1 / wd) / norm, 5 * lr) << i;
+}
+
+// --- optimizers added through their descriptions alone (LAMB, AdaBelief), and clipping as a transform
+
+// LAMB's trust ratio is per tensor: two buffers step as two separate reference loops would.
+TEST(Lamb, TrustRatioIsPerTensor) {
+  std::mt19937_64 rng(11);
+  std::vector<double> a = random_vector<double>(37, rng, 1.0), b = random_vector<double>(500, rng, 0.01);
+  std::vector<double> ref_a = a, ref_b = b;
+  const ParamValues given = {{"lr", 0.01}, {"weight_decay", 0.1}};
+  const ParamValues resolved = resolve_hyperparameters("lamb", given);
+  BufferOptimizer<double> fused("lamb", given, {std::span<double>(a), std::span<double>(b)});
+  testing::ReferenceState<double> state_a, state_b;
+  for (long t = 1; t <= 5; ++t) {
+    const auto ga = random_vector<double>(a.size(), rng, 1.0), gb = random_vector<double>(b.size(), rng, 1.0);
+    fused.step({std::span<const double>(ga), std::span<const double>(gb)});
+    reference_step("lamb", resolved, t, 0.01, ref_a, ga, state_a);
+    reference_step("lamb", resolved, t, 0.01, ref_b, gb, state_b);
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], ref_a[i], 1e-14) << "step " << t;
+    for (std::size_t i = 0; i < b.size(); ++i) ASSERT_NEAR(b[i], ref_b[i], 1e-14) << "step " << t;
+  }
+}
+
+// You et al. 2020, Algorithm 2 at t = 1: m^ = g, v^ = g^2, so r = g / (|g| + eps) + wd x and
+// x1 = x - lr ||x|| / ||r|| r.
+TEST(Lamb, FirstStepFromThePaper) {
+  std::vector<double> x = {0.5, -2.0, 1.5, 0.0}, x0 = x;
+  const std::vector<double> g = {0.3, -0.1, 2.0, -4.0};
+  const double lr = 0.1, wd = 0.01, eps = 1e-6;
+  BufferOptimizer<double> lamb("lamb", {{"lr", lr}, {"weight_decay", wd}}, {std::span<double>(x)});
+  lamb.step({std::span<const double>(g)});
+  std::vector<double> r(4);
+  double x_norm = 0, r_norm = 0;
+  for (int i = 0; i < 4; ++i) {
+    r[i] = g[i] / (std::abs(g[i]) + eps) + wd * x0[i];
+    x_norm += x0[i] * x0[i];
+    r_norm += r[i] * r[i];
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(x[i], x0[i] - lr * std::sqrt(x_norm / r_norm) * r[i], 1e-15);
+  // A zero parameter tensor takes the plain Adam step (ratio 1).
+  std::vector<double> zero = {0.0, 0.0};
+  BufferOptimizer<double> from_zero("lamb", {{"lr", lr}}, {std::span<double>(zero)});
+  const std::vector<double> g2 = {1.0, -3.0};
+  from_zero.step({std::span<const double>(g2)});
+  EXPECT_NEAR(zero[0], -lr * (1.0 / (1.0 + eps)), 1e-15);
+  EXPECT_NEAR(zero[1], lr * (3.0 / (3.0 + eps)), 1e-15);
+}
+
+// AdaBelief (official adabelief_pytorch 0.2.1, rectify off) at t = 1: m = (1 - b1) g,
+// s = (1 - b2)(b1 g)^2 + eps, x1 = x (1 - lr wd) - lr / (1 - b1) m / (sqrt(s / (1 - b2)) + eps).
+// At t = 2 with g2: the same recursions, by hand.
+TEST(AdaBelief, TwoStepsFromTheOfficialCode) {
+  const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+  std::vector<double> x = {0.5, -1.0}, x0 = x;
+  BufferOptimizer<double> belief("adabelief", {{"lr", lr}, {"eps", eps}, {"weight_decay", wd}}, {std::span<double>(x)});
+  const std::vector<double> g1 = {0.2, -3.0}, g2 = {-0.4, 1.0};
+  belief.step({std::span<const double>(g1)});
+  belief.step({std::span<const double>(g2)});
+  for (int i = 0; i < 2; ++i) {
+    double p = x0[i], m = 0, s = 0;
+    const double gs[] = {g1[i], g2[i]};
+    for (int t = 1; t <= 2; ++t) {
+      const double g = gs[t - 1];
+      p *= 1 - lr * wd;
+      m = b1 * m + (1 - b1) * g;
+      s = b2 * s + (1 - b2) * (g - m) * (g - m) + eps;
+      const double denom = std::sqrt(s) / std::sqrt(1 - std::pow(b2, t)) + eps;
+      p -= lr / (1 - std::pow(b1, t)) * m / denom;
+    }
+    EXPECT_NEAR(x[i], p, 1e-15) << i;
+    EXPECT_NEAR(belief.state(0, "m")[static_cast<std::size_t>(i)], m, 1e-17) << i;
+    EXPECT_NEAR(belief.state(0, "s")[static_cast<std::size_t>(i)], s, 1e-17) << i;
+  }
+  EXPECT_EQ(belief.slot_names(), (std::vector<std::string>{"m", "s"}));
+}
+
+// clip_norm is the chain's first transform: g * min(1, c / (||g|| + 1e-6)) over the group.
+TEST(ClipByGlobalNorm, ScalesTheWholeGroupBeforeTheRule) {
+  std::vector<double> a = {1.0, 2.0}, b = {-2.0};
+  const std::vector<double> ga = {3.0, 0.0}, gb = {4.0};  // ||g|| = 5
+  BufferOptimizer<double> sgd("sgd", {{"lr", 0.1}, {"clip_norm", 1.0}}, {std::span<double>(a), std::span<double>(b)});
+  sgd.step({std::span<const double>(ga), std::span<const double>(gb)});
+  const double scale = 1.0 / (5.0 + 1e-6);
+  EXPECT_DOUBLE_EQ(a[0], 1.0 - 0.1 * 3.0 * scale);
+  EXPECT_DOUBLE_EQ(a[1], 2.0);
+  EXPECT_DOUBLE_EQ(b[0], -2.0 - 0.1 * 4.0 * scale);
+  // Below the threshold nothing changes, bit for bit.
+  std::vector<double> c = {1.0}, d = {1.0};
+  const std::vector<double> g = {0.25};
+  BufferOptimizer<double> clipped("adam", {{"clip_norm", 10.0}}, {std::span<double>(c)});
+  BufferOptimizer<double> plain("adam", {}, {std::span<double>(d)});
+  clipped.step({std::span<const double>(g)});
+  plain.step({std::span<const double>(g)});
+  EXPECT_EQ(c[0], d[0]);
+}
+
+// Every description is complete: a paper, lr first, clip_norm last, named state slots, and a
+// preconditioner only on slots the rule has.
+TEST(Descriptions, EveryOptimizerDescribesItself) {
+  for (const auto& d : catalog()) {
+    SCOPED_TRACE(d.name);
+    EXPECT_FALSE(d.paper.empty());
+    EXPECT_EQ(d.params.front().name, "lr");
+    EXPECT_EQ(d.params.back().name, "clip_norm");
+    const ParamValues resolved = d.resolve({});
+    const auto rule = d.build<float>(resolved);
+    EXPECT_EQ(static_cast<int>(rule->slot_names().size()), rule->slots());
+    if (d.preconditioner) {
+      const auto form = d.preconditioner(resolved, 3);
+      ASSERT_TRUE(form.has_value());
+      const auto names = rule->slot_names();
+      EXPECT_NE(std::find(names.begin(), names.end(), form->slot), names.end()) << form->slot;
+    }
+  }
+  EXPECT_NE(find_optimizer("lamb"), nullptr);
+  EXPECT_NE(find_optimizer("adabelief"), nullptr);
+  const auto names = optimizer_names();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "descent/optim/description.hpp"
 #include "descent/schedule/refine.hpp"
 
 namespace descent::schedule {
@@ -61,9 +62,11 @@ TEST(Refine, WholePipelineMatchesNumpyAndScipy) {
   }
 }
 
-TEST(Refine, NormChoiceFollowsTheOptimizer) {
-  EXPECT_EQ(norm_for_optimizer("adam"), NormKind::l1);
-  EXPECT_EQ(norm_for_optimizer("sgd"), NormKind::l2);
+TEST(Refine, NormChoiceFollowsTheOptimizersDescription) {
+  EXPECT_EQ(norm_for(optim::describe("adam").adaptive), NormKind::l1);
+  EXPECT_EQ(norm_for(optim::describe("lamb").adaptive), NormKind::l1);
+  EXPECT_EQ(norm_for(optim::describe("sgd").adaptive), NormKind::l2);
+  EXPECT_EQ(norm_for(optim::describe("lion").adaptive), NormKind::l2);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include "commands.hpp"
 #include "descent/core/text.hpp"
 #include "descent/models/catalog.hpp"
-#include "descent/optim/catalog.hpp"
+#include "descent/optim/description.hpp"
 #include "descent/schedule/schedule.hpp"
 
 namespace descent::cli {

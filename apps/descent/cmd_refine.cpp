@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
+#include "descent/optim/description.hpp"
 #include "descent/schedule/refine.hpp"
 #include "descent/store/store.hpp"
 
@@ -26,7 +27,7 @@ void refine_run(const RefineArgs& args) {
   if (!run) throw Error(ExitCode::usage_error, fmt::format("{}: no run with id {}", args.store, args.run));
   const auto config = nlohmann::json::parse(run->config_json);
   const std::string optimizer = config.at("optimizer").at("name");
-  const schedule::NormKind kind = args.norm == "auto" ? schedule::norm_for_optimizer(optimizer)
+  const schedule::NormKind kind = args.norm == "auto" ? schedule::norm_for(optim::describe(optimizer).adaptive)
                                   : args.norm == "l1" ? schedule::NormKind::l1
                                                       : schedule::NormKind::l2;
   const std::string metric = kind == schedule::NormKind::l1 ? "grad_norm_l1" : "grad_norm_l2";

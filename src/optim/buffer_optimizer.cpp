@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "descent/core/error.hpp"
+#include "descent/optim/description.hpp"
 
 namespace descent::optim {
 
@@ -10,8 +13,9 @@ template <class T>
 BufferOptimizer<T>::BufferOptimizer(const std::string& name, const ParamValues& hyper, std::vector<std::span<T>> parameters,
                                     FusedOptions options)
     : parameters_(std::move(parameters)), options_(options) {
-  const ParamValues resolved = resolve_hyperparameters(name, hyper);
-  rule_ = make_rule<T>(name, resolved);
+  const OptimizerDescription& description = describe(name);
+  const ParamValues resolved = description.resolve(hyper);
+  rule_ = description.build<T>(resolved);
   learning_rate_ = resolved.at("lr");
   for (const auto& parameter : parameters_) {
     std::vector<std::vector<T>> slots;
@@ -40,6 +44,14 @@ void BufferOptimizer<T>::step(const std::vector<std::span<const T>>& gradients, 
   }
   ++step_;
   rule_->step(buffers, {step_, learning_rate_, loss}, options_);
+}
+
+template <class T>
+std::vector<T>& BufferOptimizer<T>::state(std::size_t parameter, const std::string& slot) {
+  const auto names = rule_->slot_names();
+  const auto it = std::find(names.begin(), names.end(), slot);
+  if (it == names.end()) throw std::invalid_argument(fmt::format("no state slot '{}'", slot));
+  return state(parameter, static_cast<int>(it - names.begin()));
 }
 
 template class BufferOptimizer<float>;

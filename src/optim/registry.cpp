@@ -1,130 +1,77 @@
-// Names -> fused chains. Each optimizer of the catalog is built here from its resolved values.
+// The catalog of optimizer descriptions: each optimizer's file registers its own (see
+// optim/description.hpp); this file only keeps them, finds them and resolves values against them.
 #include <fmt/format.h>
 
-#include <functional>
-#include <map>
+#include <algorithm>
+#include <cmath>
 
 #include "descent/core/error.hpp"
+#include "descent/core/named.hpp"
 #include "descent/core/text.hpp"
-#include "descent/optim/algorithms/adadelta.hpp"
-#include "descent/optim/algorithms/adagrad.hpp"
-#include "descent/optim/algorithms/adagrad_norm.hpp"
-#include "descent/optim/algorithms/adam.hpp"
-#include "descent/optim/algorithms/adamw.hpp"
-#include "descent/optim/algorithms/amsgrad.hpp"
-#include "descent/optim/algorithms/diffgrad.hpp"
-#include "descent/optim/algorithms/exadam.hpp"
-#include "descent/optim/algorithms/lion.hpp"
-#include "descent/optim/algorithms/lion_k.hpp"
-#include "descent/optim/algorithms/normalized_gd.hpp"
-#include "descent/optim/algorithms/rmsprop.hpp"
-#include "descent/optim/algorithms/sgd.hpp"
-#include "descent/optim/algorithms/sign_sgd.hpp"
-#include "descent/optim/catalog.hpp"
-#include "descent/optim/rule.hpp"
+#include "descent/optim/description.hpp"
+#include "descent/optim/hyperparameters.hpp"
 
 namespace descent::optim {
 namespace {
 
-template <class Chain>
-class ChainRule final : public Rule<typename Chain::value_type> {
-public:
-  using T = typename Chain::value_type;
-  explicit ChainRule(Chain chain) : chain_(std::move(chain)) {}
-  int slots() const override { return Chain::slots; }
-  T initial_value(int slot) const override { return chain_.initial_value(slot); }
-  void step(std::span<const ParamBuffer<T>> buffers, const StepContext& context, const FusedOptions& options) override {
-    fused_step(chain_, buffers, context, options);
-  }
-  std::vector<double> scalar_state() const override { return chain_.scalar_state(); }
-  void load_scalar_state(const std::vector<double>& values) override { chain_.load_scalar_state(values); }
-
-private:
-  Chain chain_;
-};
-
-template <class Chain>
-std::unique_ptr<Rule<typename Chain::value_type>> rule(Chain chain) {
-  return std::make_unique<ChainRule<Chain>>(std::move(chain));
-}
-
-// Reads resolved values by key; every key exists after resolve_hyperparameters.
-struct Values {
-  const ParamValues& values;
-  double operator[](const char* key) const { return values.at(key); }
-  bool flag(const char* key) const { return values.at(key) != 0.0; }
-};
-
-AdamOptions adam_options(const Values& h) { return {h["beta1"], h["beta2"], h["eps"], h["weight_decay"]}; }
-
-template <class T>
-std::unique_ptr<Rule<T>> build(const std::string& name, const Values& h) {
-  if (name == "sgd") {
-    const SgdOptions o{h["momentum"], h["dampening"], h["weight_decay"], h.flag("nesterov")};
-    if (o.momentum == 0.0) return rule(plain_sgd<T>(o));
-    return rule(momentum_sgd<T>(o));
-  }
-  if (name == "adagrad") {
-    return rule(adagrad<T>({h["lr_decay"], h["weight_decay"], h["initial_accumulator_value"], h["eps"]}));
-  }
-  if (name == "adagrad_norm") return rule(adagrad_norm<T>(h["b0"]));
-  if (name == "adadelta") return rule(adadelta<T>({h["rho"], h["eps"], h["weight_decay"]}));
-  if (name == "rmsprop") {
-    const RmspropOptions o{h["alpha"], h["eps"], h["weight_decay"], h["momentum"], h.flag("centered")};
-    const bool momentum = o.momentum > 0.0;
-    if (o.centered) return momentum ? rule(rmsprop<T, true, true>(o)) : rule(rmsprop<T, true, false>(o));
-    return momentum ? rule(rmsprop<T, false, true>(o)) : rule(rmsprop<T, false, false>(o));
-  }
-  if (name == "adam") return h.flag("amsgrad") ? rule(adam<T, true>(adam_options(h))) : rule(adam<T, false>(adam_options(h)));
-  if (name == "adamw") return h.flag("amsgrad") ? rule(adamw<T, true>(adam_options(h))) : rule(adamw<T, false>(adam_options(h)));
-  if (name == "amsgrad") return rule(amsgrad<T>(adam_options(h)));
-  if (name == "diffgrad") {
-    const DiffGradOptions o{h["beta1"], h["beta2"], h["eps"], h["weight_decay"]};
-    return h.flag("published") ? rule(diffgrad<T, true>(o)) : rule(diffgrad<T, false>(o));
-  }
-  if (name == "exadam") return rule(exadam<T>({h["beta1"], h["beta2"], h["eps"], h["weight_decay"], h.flag("growing_step")}));
-  if (name == "lion") return rule(lion<T>({h["beta1"], h["beta2"], h["weight_decay"]}));
-  if (name == "lion_l2") return rule(lion_l2<T>(h["beta1"], h["beta2"], h["weight_decay"]));
-  if (name == "normalized_gd") return rule(NormalizedGd<T>{});
-  if (name == "loss_normalized_gd") return rule(LossNormalizedGd<T>{});
-  if (name == "sign_sgd") return rule(SignSgd<T>({h["weight_decay"]}, {}, {}));
-  throw ConfigError(fmt::format("optimizer '{}' is in the catalog but has no implementation", name));
+// Registrations run during static initialization, in an order no file controls: kept sorted.
+std::vector<OptimizerDescription>& registered() {
+  static std::vector<OptimizerDescription> descriptions;
+  return descriptions;
 }
 
 }  // namespace
 
-ParamValues resolve_hyperparameters(const std::string& name, const ParamValues& given) {
-  const OptimizerInfo* info = find_optimizer(name);
-  if (!info) {
-    throw ConfigError(fmt::format("unknown optimizer '{}'{}", name, text::did_you_mean(name, optimizer_names())));
+Registration::Registration(OptimizerDescription description) {
+  auto& all = registered();
+  if (find_by_name(all, description.name)) throw std::logic_error("optimizer '" + description.name + "' is registered twice");
+  if (description.params.empty() || description.params.front().name != "lr" || !description.build_float || !description.build_double) {
+    throw std::logic_error("optimizer '" + description.name + "': a description needs lr first and both builders");
   }
+  description.params.push_back(params::clip_norm());
+  const auto at = std::lower_bound(all.begin(), all.end(), description.name,
+                                   [](const OptimizerDescription& d, const std::string& name) { return d.name < name; });
+  all.insert(at, std::move(description));
+}
+
+const std::vector<OptimizerDescription>& catalog() { return registered(); }
+
+const OptimizerDescription* find_optimizer(std::string_view name) { return find_by_name(catalog(), name); }
+
+std::vector<std::string> optimizer_names() { return names_of(catalog()); }
+
+const OptimizerDescription& describe(std::string_view name) {
+  const OptimizerDescription* description = find_optimizer(name);
+  if (!description) {
+    throw ConfigError(fmt::format("unknown optimizer '{}'{}", name, text::did_you_mean(std::string(name), optimizer_names())));
+  }
+  return *description;
+}
+
+ParamValues OptimizerDescription::resolve(const ParamValues& given) const {
   std::vector<std::string> known;
-  for (const auto& spec : info->params) known.push_back(spec.name);
+  for (const auto& spec : params) known.push_back(spec.name);
   for (const auto& [key, value] : given) {
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       throw ConfigError(fmt::format("optimizer '{}' has no hyperparameter '{}'{}", name, key, text::did_you_mean(key, known)));
     }
   }
   ParamValues resolved;
-  for (const auto& spec : info->params) {
+  for (const auto& spec : params) {
     const auto it = given.find(spec.name);
     const double value = it == given.end() ? spec.default_value : it->second;
     const bool below = spec.min_exclusive ? value <= spec.min : value < spec.min;
     if (!std::isfinite(value) || below || value > spec.max) {
-      throw ConfigError(fmt::format("optimizer '{}': {} = {} is out of range: must be {}", name, spec.name, value,
-                                    describe_range(spec)));
+      throw ConfigError(fmt::format("optimizer '{}': {} = {} is out of range: must be {}", name, spec.name, value, describe_range(spec)));
     }
     resolved[spec.name] = value;
+  }
+  if (check) {
+    if (const auto problem = check(resolved)) throw ConfigError(fmt::format("optimizer '{}': {}: {}", name, problem->key, problem->message));
   }
   return resolved;
 }
 
-template <class T>
-std::unique_ptr<Rule<T>> make_rule(const std::string& name, const ParamValues& resolved) {
-  return build<T>(name, Values{resolved});
-}
-
-template std::unique_ptr<Rule<float>> make_rule<float>(const std::string&, const ParamValues&);
-template std::unique_ptr<Rule<double>> make_rule<double>(const std::string&, const ParamValues&);
+ParamValues resolve_hyperparameters(const std::string& name, const ParamValues& given) { return describe(name).resolve(given); }
 
 }  // namespace descent::optim

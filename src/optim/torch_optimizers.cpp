@@ -4,6 +4,7 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <set>
 #include <variant>
 
@@ -21,19 +22,18 @@ constexpr torch::ScalarType dtype_of() {
 template <class T>
 struct TypedGroup {
   std::unique_ptr<Rule<T>> rule;
+  std::vector<std::string> slot_names;
   std::vector<torch::Tensor> params;
   std::vector<std::string> names;
   std::vector<std::vector<torch::Tensor>> slots;  // parameter x slot, each shaped like the parameter
   std::vector<std::vector<T*>> slot_pointers;
   double learning_rate = 0.0;
 
-  std::string optimizer;
   ParamValues base;     // the resolved values the group was built with
   ParamValues current;  // after hyperparameter schedules
 
-  TypedGroup(const std::string& optimizer_, const ParamValues& resolved, ParamGroup group)
-      : optimizer(optimizer_), base(resolved), current(resolved) {
-    rule = make_rule<T>(optimizer, resolved);
+  TypedGroup(const OptimizerDescription& description, const ParamValues& resolved, ParamGroup group)
+      : rule(description.build<T>(resolved)), slot_names(rule->slot_names()), base(resolved), current(resolved) {
     learning_rate = resolved.at("lr");
     params = std::move(group.params);
     names = std::move(group.names);
@@ -49,34 +49,15 @@ struct TypedGroup {
     }
   }
 
-  // A new rule with the changed value; per-element state lives outside the rule, scalar state moves over.
+  // The rule takes the changed value in place; its state stays where it is.
   void scale_hyperparameter(const std::string& name, double factor) {
     const auto it = base.find(name);
     if (it == base.end() || current.at(name) == it->second * factor) return;
     current[name] = it->second * factor;
-    auto rebuilt = make_rule<T>(optimizer, current);
-    rebuilt->load_scalar_state(rule->scalar_state());
-    rule = std::move(rebuilt);
-  }
-
-  // Scales the group's gradients in place to at most clip_norm (global l2 norm), as
-  // torch.nn.utils.clip_grad_norm_ does: factor min(1, clip / (norm + 1e-6)).
-  void clip_gradients() {
-    const double clip = current.at("clip_norm");
-    if (clip <= 0.0) return;
-    double squares = 0.0;
-    for (const auto& p : params) {
-      if (p.grad().defined()) squares += std::pow(p.grad().norm(2).template item<double>(), 2);
-    }
-    const double scale = clip / (std::sqrt(squares) + 1e-6);
-    if (scale >= 1.0) return;
-    for (auto& p : params) {
-      if (p.grad().defined()) p.mutable_grad().mul_(scale);
-    }
+    rule->bind(current);
   }
 
   void step(std::int64_t step, double factor, std::optional<double> loss, const FusedOptions& options) {
-    clip_gradients();
     std::vector<ParamBuffer<T>> buffers;
     std::vector<torch::Tensor> contiguous_grads;  // keeps copies alive for the step
     for (std::size_t i = 0; i < params.size(); ++i) {
@@ -87,6 +68,12 @@ struct TypedGroup {
                          static_cast<std::size_t>(params[i].numel()), slot_pointers[i].data()});
     }
     rule->step(buffers, {step, learning_rate * factor, loss}, options);
+  }
+
+  // Index of the slot called `name`, or -1.
+  int slot_index(const std::string& name) const {
+    const auto it = std::find(slot_names.begin(), slot_names.end(), name);
+    return it == slot_names.end() ? -1 : static_cast<int>(it - slot_names.begin());
   }
 };
 
@@ -111,8 +98,8 @@ struct Optimizer::Group {
 
 Optimizer::Optimizer(const std::string& name, const ParamValues& defaults, std::vector<ParamGroup> groups,
                      FusedOptions options)
-    : name_(name), options_(options) {
-  const ParamValues base = resolve_hyperparameters(name, defaults);
+    : name_(name), description_(&describe(name)), options_(options) {
+  const ParamValues base = description_->resolve(defaults);
   std::set<std::string> seen;
   for (std::size_t g = 0; g < groups.size(); ++g) {
     ParamGroup& group = groups[g];
@@ -130,11 +117,11 @@ Optimizer::Optimizer(const std::string& name, const ParamValues& defaults, std::
     }
     ParamValues values = base;
     for (const auto& [key, value] : group.overrides) values[key] = value;
-    const ParamValues resolved = resolve_hyperparameters(name, values);
+    const ParamValues resolved = description_->resolve(values);
     if (dtype == torch::kFloat32) {
-      groups_.push_back(std::unique_ptr<Group>(new Group{TypedGroup<float>(name, resolved, std::move(group))}));
+      groups_.push_back(std::unique_ptr<Group>(new Group{TypedGroup<float>(*description_, resolved, std::move(group))}));
     } else {
-      groups_.push_back(std::unique_ptr<Group>(new Group{TypedGroup<double>(name, resolved, std::move(group))}));
+      groups_.push_back(std::unique_ptr<Group>(new Group{TypedGroup<double>(*description_, resolved, std::move(group))}));
     }
   }
 }
@@ -183,33 +170,57 @@ void Optimizer::set_hyperparameter_factor(const std::string& name, double factor
   for (auto& group : groups_) std::visit([&](auto& g) { g.scale_hyperparameter(name, factor); }, group->typed);
 }
 
-double Optimizer::hyperparameter(std::size_t group, const std::string& name) const {
-  return std::visit([&](const auto& g) { return g.current.at(name); }, groups_.at(group)->typed);
+const ParamValues& Optimizer::hyperparameters(std::size_t group) const {
+  return std::visit([&](const auto& g) -> const ParamValues& { return g.current; }, groups_.at(group)->typed);
 }
+
+double Optimizer::hyperparameter(std::size_t group, const std::string& name) const { return hyperparameters(group).at(name); }
 
 double Optimizer::learning_rate(std::size_t group) const {
   return std::visit([&](const auto& g) { return g.learning_rate * factor_; }, groups_.at(group)->typed);
 }
 
-torch::Tensor Optimizer::flat_state(int slot) const {
+torch::Tensor Optimizer::flat_state(const std::string& slot) const {
   std::vector<torch::Tensor> parts;
   for (const auto& group : groups_) {
     std::visit(
         [&](const auto& g) {
-          for (std::size_t i = 0; i < g.params.size(); ++i) {
-            if (slot < 0 || static_cast<std::size_t>(slot) >= g.slots[i].size()) {
-              throw Error(ExitCode::runtime_failure, fmt::format("optimizer '{}' has no state slot {}", name_, slot));
-            }
-            parts.push_back(g.slots[i][static_cast<std::size_t>(slot)].reshape(-1).to(torch::kFloat64));
+          const int k = g.slot_index(slot);
+          if (k < 0) {
+            throw Error(ExitCode::runtime_failure, fmt::format("optimizer '{}' has no state slot '{}' (its slots: {})", name_, slot,
+                                                               g.slot_names.empty() ? "none" : fmt::format("{}", fmt::join(g.slot_names, ", "))));
           }
+          for (const auto& state : g.slots) parts.push_back(state[static_cast<std::size_t>(k)].reshape(-1).to(torch::kFloat64));
         },
         group->typed);
   }
-  return torch::cat(parts);
+  return parts.empty() ? torch::zeros({0}, torch::kFloat64) : torch::cat(parts);
+}
+
+std::optional<torch::Tensor> Optimizer::preconditioner() const {
+  if (!description_->preconditioner) return std::nullopt;
+  std::vector<torch::Tensor> parts;
+  for (const auto& group : groups_) {
+    const bool ok = std::visit(
+        [&](const auto& g) {
+          const auto form = description_->preconditioner(g.current, step_);
+          if (!form) return false;
+          const int k = g.slot_index(form->slot);
+          if (k < 0) throw std::logic_error(fmt::format("optimizer '{}' declares a preconditioner on a missing slot '{}'", name_, form->slot));
+          for (const auto& state : g.slots) {
+            const torch::Tensor v = state[static_cast<std::size_t>(k)].reshape(-1).to(torch::kFloat64);
+            parts.push_back(form->outer * ((v / form->inner).sqrt() + form->eps));
+          }
+          return true;
+        },
+        group->typed);
+    if (!ok) return std::nullopt;
+  }
+  return parts.empty() ? std::nullopt : std::optional<torch::Tensor>(torch::cat(parts));
 }
 
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("optimizer", torch::tensor(static_cast<std::int64_t>(std::hash<std::string>{}(name_))));
+  archive.write("optimizer_name", c10::IValue(name_));
   archive.write("step", torch::tensor(step_));
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     std::visit(
@@ -217,7 +228,9 @@ void Optimizer::save(torch::serialize::OutputArchive& archive) const {
           const auto scalars = group.rule->scalar_state();
           archive.write(fmt::format("group{}/scalars", g), torch::tensor(std::vector<double>(scalars.begin(), scalars.end()), torch::kFloat64));
           for (std::size_t i = 0; i < group.params.size(); ++i) {
-            for (std::size_t k = 0; k < group.slots[i].size(); ++k) archive.write(fmt::format("{}/{}", group.names[i], k), group.slots[i][k]);
+            for (std::size_t k = 0; k < group.slots[i].size(); ++k) {
+              archive.write(fmt::format("{}/{}", group.names[i], group.slot_names[k]), group.slots[i][k]);
+            }
           }
         },
         groups_[g]->typed);
@@ -230,8 +243,13 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
     if (!archive.try_read(key, value)) throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: no entry '{}'", key));
     return value;
   };
-  if (read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(name_))) {
-    throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", name_));
+  c10::IValue saved_name;
+  if (!archive.try_read("optimizer_name", saved_name) || !saved_name.isString()) {
+    throw Error(ExitCode::runtime_failure, "optimizer state: no optimizer name (written by an older descent?)");
+  }
+  if (saved_name.toStringRef() != name_) {
+    throw Error(ExitCode::runtime_failure,
+                fmt::format("optimizer state was saved by optimizer '{}', not '{}'", saved_name.toStringRef(), name_));
   }
   step_ = read("step").item<std::int64_t>();
   for (std::size_t g = 0; g < groups_.size(); ++g) {
@@ -241,7 +259,7 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
           group.rule->load_scalar_state(std::vector<double>(scalars.data_ptr<double>(), scalars.data_ptr<double>() + scalars.numel()));
           for (std::size_t i = 0; i < group.params.size(); ++i) {
             for (std::size_t k = 0; k < group.slots[i].size(); ++k) {
-              const std::string key = fmt::format("{}/{}", group.names[i], k);
+              const std::string key = fmt::format("{}/{}", group.names[i], group.slot_names[k]);
               const torch::Tensor value = read(key);
               if (value.sizes() != group.slots[i][k].sizes()) {
                 throw Error(ExitCode::runtime_failure, fmt::format("optimizer state '{}' has shape {}, the parameter {}", key,
@@ -253,12 +271,6 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
         },
         groups_[g]->typed);
   }
-}
-
-std::unique_ptr<TrainingOptimizer> make_optimizer(const std::string& name, const ParamValues& hyper,
-                                                  const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
-                                                  FusedOptions options) {
-  return std::make_unique<Optimizer>(name, hyper, named_parameters, options);
 }
 
 }  // namespace descent::optim

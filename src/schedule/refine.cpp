@@ -92,10 +92,4 @@ std::vector<double> refine(const std::vector<double>& gradient_norms, const Refi
   return closed_form_schedule(resample(trace, options.grid), options.norm);
 }
 
-NormKind norm_for_optimizer(const std::string& optimizer) {
-  static const std::vector<std::string> adam_like = {"adam", "adamw", "amsgrad", "diffgrad", "exadam", "rmsprop",
-                                                     "adagrad", "adadelta"};
-  return std::find(adam_like.begin(), adam_like.end(), optimizer) != adam_like.end() ? NormKind::l1 : NormKind::l2;
-}
-
 }  // namespace descent::schedule

@@ -27,8 +27,10 @@ public:
   std::int64_t steps_taken() const { return step_; }
   // State values kept per parameter element (Adam: 2).
   int slots() const { return rule_->slots(); }
-  // State slot k of parameter i (for tests and checkpoints).
+  std::vector<std::string> slot_names() const { return rule_->slot_names(); }
+  // State slot k (in slot_names() order), or the slot called `slot`, of parameter i.
   std::vector<T>& state(std::size_t parameter, int slot) { return state_[parameter][static_cast<std::size_t>(slot)]; }
+  std::vector<T>& state(std::size_t parameter, const std::string& slot);
 
 private:
   std::unique_ptr<Rule<T>> rule_;

@@ -1,5 +1,5 @@
 // The fused step: every element of every parameter buffer is read once and written once per
-// step (after one extra read-only pass per transform that needs a global reduction).
+// step (after one extra read-only pass per transform that needs a global or per-tensor reduction).
 // Work is cut into fixed-size chunks, so reductions sum in the same order whatever the thread
 // count: the same seed gives the same bits on 1 or 2 threads.
 #pragma once
@@ -92,50 +92,92 @@ void apply_items(const Chain& chain, const typename Chain::Scalars& scalars,
   }(std::make_index_sequence<static_cast<std::size_t>(Chain::slots)>{});
 }
 
-template <std::size_t J, class Chain>
-double reduce_items(const Chain& chain, const typename Chain::Scalars& scalars,
-                    std::span<const ParamBuffer<typename Chain::value_type>> buffers, const std::vector<WorkItem>& items,
-                    int threads) {
+// Sums transform J's terms over every element of each work item (transforms before J applied
+// with the scalars of the item's buffer). `Terms` is double (global) or std::array<double, K>
+// (per tensor).
+template <std::size_t J, class Terms, class Chain, class ScalarsOf>
+std::vector<Terms> reduce_per_item(const Chain& chain, ScalarsOf scalars_of,
+                                   std::span<const ParamBuffer<typename Chain::value_type>> buffers,
+                                   const std::vector<WorkItem>& items, int threads) {
   using T = typename Chain::value_type;
   constexpr int S = Chain::slots;
-  std::vector<double> partial(items.size(), 0.0);
+  std::vector<Terms> partial(items.size(), Terms{});
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (std::size_t w = 0; w < items.size(); ++w) {
     const WorkItem item = items[w];
     const ParamBuffer<T>& buffer = buffers[item.buffer];
+    const auto& scalars = scalars_of(item.buffer);
     const auto slot = slot_pointers<Chain>(buffer);
     // Eight interleaved sums break the dependency chain of one accumulator (about 4x faster) in a
     // fixed order, so the result stays deterministic.
     constexpr std::size_t kLanes = 8;
-    double lanes[kLanes] = {};
-    auto term = [&](std::size_t i) {
+    Terms lanes[kLanes] = {};
+    auto add = [&](Terms& lane, std::size_t i) {
       T local[S + 1];
       for (int k = 0; k < S; ++k) local[k] = slot[k][i];
-      return chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);
+      if constexpr (std::is_same_v<Terms, double>) {
+        lane += chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);
+      } else {
+        const Terms terms = chain.template reduce_terms<J>(buffer.grad[i], buffer.param[i], local, scalars);
+        for (std::size_t k = 0; k < terms.size(); ++k) lane[k] += terms[k];
+      }
     };
     std::size_t i = item.begin;
     for (; i + kLanes <= item.end; i += kLanes) {
-      for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] += term(i + lane);
+      for (std::size_t lane = 0; lane < kLanes; ++lane) add(lanes[lane], i + lane);
     }
-    for (std::size_t lane = 0; i < item.end; ++i, ++lane) lanes[lane] += term(i);
-    const double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    partial[w] = sum;
+    for (std::size_t lane = 0; i < item.end; ++i, ++lane) add(lanes[lane], i);
+    auto pair = [](const Terms& a, const Terms& b) {
+      if constexpr (std::is_same_v<Terms, double>) {
+        return a + b;
+      } else {
+        Terms sum{};
+        for (std::size_t k = 0; k < sum.size(); ++k) sum[k] = a[k] + b[k];
+        return sum;
+      }
+    };
+    partial[w] = pair(pair(pair(lanes[0], lanes[1]), pair(lanes[2], lanes[3])), pair(pair(lanes[4], lanes[5]), pair(lanes[6], lanes[7])));
   }
-  double total = 0.0;
-  for (const double p : partial) total += p;  // fixed order: deterministic
-  return total;
+  return partial;
 }
 
-// Prepares every transform's scalars in order, running a reduction pass before each that needs one.
+// Prepares every transform's scalars in order, running a reduction pass before each that needs
+// one (per-tensor transforms are left to prepare_per_tensor).
 template <std::size_t J, class Chain>
 void prepare_all(Chain& chain, typename Chain::Scalars& scalars, const StepContext& context,
                  std::span<const ParamBuffer<typename Chain::value_type>> buffers, const std::vector<WorkItem>& items,
                  int threads) {
   if constexpr (J < Chain::size) {
     double reduction = 0.0;
-    if constexpr (Chain::template reduces_at<J>()) reduction = reduce_items<J>(chain, scalars, buffers, items, threads);
+    if constexpr (Chain::template reduces_at<J>()) {
+      if (chain.template reduction_active<J>()) {
+        const auto same = [&](std::size_t) -> const typename Chain::Scalars& { return scalars; };
+        for (const double p : reduce_per_item<J, double>(chain, same, buffers, items, threads)) reduction += p;  // fixed order
+      }
+    }
     std::get<J>(scalars) = chain.template prepare_one<J>(context, reduction);
     prepare_all<J + 1>(chain, scalars, context, buffers, items, threads);
+  }
+}
+
+// Scalars of every per-tensor transform for each buffer, in chain order.
+template <std::size_t J, class Chain>
+void prepare_per_tensor(const Chain& chain, std::vector<typename Chain::Scalars>& per_buffer, const StepContext& context,
+                        std::span<const ParamBuffer<typename Chain::value_type>> buffers, const std::vector<WorkItem>& items,
+                        int threads) {
+  if constexpr (J < Chain::size) {
+    if constexpr (Chain::template reduces_per_tensor_at<J>()) {
+      using Transform = std::tuple_element_t<J, std::remove_cvref_t<decltype(chain.transforms())>>;
+      using Terms = std::array<double, static_cast<std::size_t>(Transform::per_tensor_terms)>;
+      const auto of_buffer = [&](std::size_t b) -> const typename Chain::Scalars& { return per_buffer[b]; };
+      const std::vector<Terms> partial = reduce_per_item<J, Terms>(chain, of_buffer, buffers, items, threads);
+      std::vector<Terms> sums(buffers.size(), Terms{});
+      for (std::size_t w = 0; w < items.size(); ++w) {  // fixed order: deterministic
+        for (std::size_t k = 0; k < Terms{}.size(); ++k) sums[items[w].buffer][k] += partial[w][k];
+      }
+      for (std::size_t b = 0; b < buffers.size(); ++b) std::get<J>(per_buffer[b]) = chain.template prepare_per_tensor<J>(context, sums[b]);
+    }
+    prepare_per_tensor<J + 1>(chain, per_buffer, context, buffers, items, threads);
   }
 }
 
@@ -152,8 +194,15 @@ void fused_step(Chain& chain, std::span<const ParamBuffer<typename Chain::value_
 
   typename Chain::Scalars scalars{};
   detail::prepare_all<0>(chain, scalars, context, buffers, items, threads);
+  if constexpr (Chain::has_per_tensor) {
+    std::vector<typename Chain::Scalars> per_buffer(buffers.size(), scalars);
+    detail::prepare_per_tensor<0>(chain, per_buffer, context, buffers, items, threads);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, scalars, buffers, items[w]);
+    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, per_buffer[items[w].buffer], buffers, items[w]);
+  } else {
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, scalars, buffers, items[w]);
+  }
 }
 
 }  // namespace descent::optim

@@ -1,5 +1,6 @@
 // A type-erased optimizer rule over plain buffers: the one virtual boundary between configs
-// (names and values) and the compile-time fused chains. Built by name from the catalog.
+// (names and values) and the compile-time fused chains. Built from the optimizer's description
+// (optim/description.hpp); optim/chain_rule.hpp wraps a chain as a Rule.
 #pragma once
 
 #include <memory>
@@ -16,25 +17,18 @@ template <class T>
 class Rule {
 public:
   virtual ~Rule() = default;
-  // Per-element state values per parameter (m, v, ...), and what each starts from.
+  // Per-element state values per parameter (m, v, ...), their names, and what each starts from.
   virtual int slots() const = 0;
+  virtual std::vector<std::string> slot_names() const = 0;
   virtual T initial_value(int slot) const = 0;
+  // New hyperparameter values (resolved, every key present) from the next step on. Per-element
+  // and scalar state carry over: a schedule on beta1 or weight_decay only rewrites numbers.
+  virtual void bind(const ParamValues& values) = 0;
   // One step over a group's buffers: p += update(g).
   virtual void step(std::span<const ParamBuffer<T>> buffers, const StepContext& context, const FusedOptions& options) = 0;
   // Per-group scalar state (AdaGrad-Norm's b^2), for checkpoints.
   virtual std::vector<double> scalar_state() const = 0;
   virtual void load_scalar_state(const std::vector<double>& values) = 0;
 };
-
-// Validates `given` against the optimizer's catalog entry and fills in the defaults. Throws
-// ConfigError naming the optimizer and the key for an unknown name, unknown key or bad value.
-ParamValues resolve_hyperparameters(const std::string& name, const ParamValues& given);
-
-// Builds optimizer `name` (its resolved hyperparameters, less "lr": the rate comes with each step).
-template <class T>
-std::unique_ptr<Rule<T>> make_rule(const std::string& name, const ParamValues& resolved);
-
-extern template std::unique_ptr<Rule<float>> make_rule<float>(const std::string&, const ParamValues&);
-extern template std::unique_ptr<Rule<double>> make_rule<double>(const std::string&, const ParamValues&);
 
 }  // namespace descent::optim

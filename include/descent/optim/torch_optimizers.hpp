@@ -11,26 +11,9 @@
 #include <vector>
 
 #include "descent/core/param_spec.hpp"
-#include "descent/optim/rule.hpp"
+#include "descent/optim/description.hpp"
 
 namespace descent::optim {
-
-// What the training loop needs of an optimizer.
-class TrainingOptimizer {
-public:
-  virtual ~TrainingOptimizer() = default;
-  virtual void zero_grad() = 0;
-  // `loss` is the loss at the current parameters (needed by loss-normalized GD only).
-  virtual void step(std::optional<double> loss = std::nullopt) = 0;
-  // Multiplies every group's own learning rate by `factor` from the next step on (schedules).
-  virtual void set_learning_rate_factor(double factor) = 0;
-  // Multiplies hyperparameter `name` (weight_decay, beta1, ...) of every group that has it by
-  // `factor` from the next step on; per-element and scalar state carry over.
-  virtual void set_hyperparameter_factor(const std::string& name, double factor) = 0;
-  // State keyed by parameter name, for checkpoints.
-  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
-  virtual void load(torch::serialize::InputArchive& archive) = 0;
-};
 
 struct ParamGroup {
   std::vector<torch::Tensor> params;
@@ -38,7 +21,7 @@ struct ParamGroup {
   ParamValues overrides;           // hyperparameters that differ from the optimizer's defaults
 };
 
-class Optimizer final : public TrainingOptimizer {
+class Optimizer {
 public:
   // `defaults` may omit keys (the catalog's defaults fill them); each group's overrides are
   // validated against the optimizer's hyperparameters. Throws ConfigError naming a bad key.
@@ -46,39 +29,49 @@ public:
             FusedOptions options = {});
   Optimizer(const std::string& name, const ParamValues& defaults,
             const torch::OrderedDict<std::string, torch::Tensor>& named_parameters, FusedOptions options = {});
-  ~Optimizer() override;
+  ~Optimizer();
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
   // Zeroes the gradients in place (no reallocation: backward then writes into the same memory).
-  void zero_grad() override;
-  void step(std::optional<double> loss = std::nullopt) override;
-  void set_learning_rate_factor(double factor) override;
-  void set_hyperparameter_factor(const std::string& name, double factor) override;
+  void zero_grad();
+  // `loss` is the loss at the current parameters (needed by loss-normalized GD only).
+  void step(std::optional<double> loss = std::nullopt);
+  // Multiplies every group's own learning rate by `factor` from the next step on (schedules).
+  void set_learning_rate_factor(double factor);
+  // Multiplies hyperparameter `name` (weight_decay, beta1, ...) of every group that has it by
+  // `factor` from the next step on. The rule takes the new value in place: state carries over.
+  void set_hyperparameter_factor(const std::string& name, double factor);
 
+  const OptimizerDescription& description() const { return *description_; }
   std::int64_t steps_taken() const { return step_; }
-  // The value hyperparameter `name` has in `group` now (after any factor).
+  std::size_t groups() const { return groups_.size(); }
+  // The values of `group` now (after any factor), and one of them.
+  const ParamValues& hyperparameters(std::size_t group) const;
   double hyperparameter(std::size_t group, const std::string& name) const;
   double learning_rate(std::size_t group) const;
-  // Per-element state slot `slot` (Adam: 0 = m, 1 = v) of every parameter, flattened and
-  // concatenated in group and parameter order, as float64: what preconditioned probes read.
-  torch::Tensor flat_state(int slot) const;
+  // The state values named `slot` (Adam: "m", "v"; see Rule::slot_names) of every parameter,
+  // flattened and concatenated in group and parameter order, as float64. Throws Error naming the
+  // optimizer's slots when it has no such slot.
+  torch::Tensor flat_state(const std::string& slot) const;
+  // The diagonal of the preconditioner the description declares (Adam's family), in the same
+  // order as flat_state, each group with its own values; nullopt when it declares none or no
+  // step was taken.
+  std::optional<torch::Tensor> preconditioner() const;
 
-  // State keyed by parameter name: "<name>/<slot>" tensors, per-group scalars, the step count.
-  void save(torch::serialize::OutputArchive& archive) const override;
+  // State keyed by parameter name: "<name>/<slot name>" tensors, per-group scalars, the step count.
+  void save(torch::serialize::OutputArchive& archive) const;
   // Throws Error naming the missing or mismatched parameter.
-  void load(torch::serialize::InputArchive& archive) override;
+  void load(torch::serialize::InputArchive& archive);
 
 private:
   struct Group;
   std::string name_;
+  const OptimizerDescription* description_;
   std::vector<std::unique_ptr<Group>> groups_;
   FusedOptions options_;
   std::int64_t step_ = 0;
   double factor_ = 1.0;
 };
-
-// Builds optimizer `name` for the training loop (the study runner's entry point).
-std::unique_ptr<TrainingOptimizer> make_optimizer(const std::string& name, const ParamValues& hyper,
-                                                  const torch::OrderedDict<std::string, torch::Tensor>& named_parameters,
-                                                  FusedOptions options = {});
 
 }  // namespace descent::optim

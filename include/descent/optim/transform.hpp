@@ -5,10 +5,17 @@
 //   struct Scalars { ... };                  per-step constants (bias corrections, lr, ...)
 //   Scalars prepare(const StepContext&);     once per step, before the element pass
 //   T apply(T u, T p, T* s, const Scalars&); per element: takes the update so far, returns the next
+//   static std::vector<std::string> slot_names();  what each state value is ("m", "v", ...)
 // and optionally, for a transform that needs a global quantity (a norm over all parameters),
 //   static constexpr bool reduces = true;
 //   double reduce_term(T u, T p, const T* s);  summed over every element first, then
 //   Scalars prepare(const StepContext&, double sum);
+//   bool active() const;                       false: no reduction pass (prepare gets 0)
+// or, for one that needs quantities per parameter tensor (LAMB's trust ratio),
+//   static constexpr int per_tensor_terms = K;
+//   std::array<double, K> reduce_terms(T u, T p, const T* s);  summed over each tensor, then
+//   Scalars prepare(const StepContext&, const std::array<double, K>& sums);  once per tensor
+// Per-tensor transforms must come after every globally reducing one.
 // `s` points at the transform's own state values for the element, copied into registers: apply
 // may update them; the fused loop writes them back. A chain feeds the gradient through its
 // transforms in order and adds the final update to the parameter: p += chain(g).
@@ -16,8 +23,10 @@
 // they expose it as scalar_state()/load_scalar_state() so checkpoints can carry it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -32,6 +41,19 @@ struct StepContext {
 
 template <class Transform>
 concept Reducing = Transform::reduces;
+
+template <class Transform>
+concept ReducingPerTensor = Transform::per_tensor_terms > 0;
+
+template <class Transform>
+concept Switchable = requires(const Transform t) {
+  { t.active() } -> std::same_as<bool>;
+};
+
+template <class Transform>
+concept HasSlotNames = requires {
+  { Transform::slot_names() } -> std::same_as<std::vector<std::string>>;
+};
 
 template <class Transform>
 concept HasInitialState = requires(const Transform t, int slot) {
@@ -59,12 +81,49 @@ public:
   static constexpr bool reduces_at() {
     return Reducing<std::tuple_element_t<J, std::tuple<Transforms...>>>;
   }
+  template <std::size_t J>
+  static constexpr bool reduces_per_tensor_at() {
+    return ReducingPerTensor<std::tuple_element_t<J, std::tuple<Transforms...>>>;
+  }
+  static constexpr bool has_per_tensor = (ReducingPerTensor<Transforms> || ...);
+  // A global reduction after a per-tensor one would need per-tensor scalars in its sum.
+  static constexpr bool reductions_in_order() {
+    constexpr bool per_tensor[] = {ReducingPerTensor<Transforms>..., false};
+    constexpr bool global[] = {Reducing<Transforms>..., false};
+    bool seen_per_tensor = false;
+    for (std::size_t k = 0; k < sizeof...(Transforms); ++k) {
+      if (global[k] && seen_per_tensor) return false;
+      seen_per_tensor = seen_per_tensor || per_tensor[k];
+    }
+    return true;
+  }
+  static_assert(reductions_in_order(), "global reductions come before per-tensor ones");
+
+  // Whether transform J's global reduction must run this step (a clip at 0 needs none).
+  template <std::size_t J>
+  bool reduction_active() const {
+    const auto& t = std::get<J>(transforms_);
+    if constexpr (Switchable<std::decay_t<decltype(t)>>) {
+      return t.active();
+    } else {
+      return true;
+    }
+  }
+
+  // Names of the state values, in slot order.
+  static std::vector<std::string> slot_names() {
+    std::vector<std::string> names;
+    (append_names<Transforms>(names), ...);
+    return names;
+  }
 
   // Scalars of transform J (call in order; a reducing transform gets its global sum).
   template <std::size_t J>
   auto prepare_one(const StepContext& context, [[maybe_unused]] double reduction) {
     auto& transform = std::get<J>(transforms_);
-    if constexpr (reduces_at<J>()) {
+    if constexpr (reduces_per_tensor_at<J>()) {
+      return typename std::decay_t<decltype(transform)>::Scalars{};  // set per tensor afterwards
+    } else if constexpr (reduces_at<J>()) {
       return transform.prepare(context, reduction);
     } else {
       return transform.prepare(context);
@@ -88,6 +147,16 @@ public:
   inline double reduce_term(T g, T p, T* state, const Scalars& scalars) const {
     const T u = apply_range<0, J>(g, p, state, scalars, transforms_);
     return std::get<J>(transforms_).reduce_term(u, p, state + slot_offset<J>());
+  }
+  template <std::size_t J>
+  inline auto reduce_terms(T g, T p, T* state, const Scalars& scalars) const {
+    const T u = apply_range<0, J>(g, p, state, scalars, transforms_);
+    return std::get<J>(transforms_).reduce_terms(u, p, state + slot_offset<J>());
+  }
+  // Scalars of per-tensor transform J from its sums over one tensor.
+  template <std::size_t J, std::size_t K>
+  auto prepare_per_tensor(const StepContext& context, const std::array<double, K>& sums) const {
+    return std::get<J>(transforms_).prepare(context, sums);
   }
 
   inline T apply(T g, T p, T* state, const Scalars& scalars) const {
@@ -126,6 +195,14 @@ public:
   }
 
 private:
+  template <class Transform>
+  static void append_names(std::vector<std::string>& names) {
+    if constexpr (Transform::slots > 0) {
+      static_assert(HasSlotNames<Transform>, "a transform with state names its slots");
+      for (auto& name : Transform::slot_names()) names.push_back(name);
+    }
+  }
+
   template <class Transform>
   static T initial_of(const Transform& t, int slot, int& offset, T value) {
     const int begin = offset;

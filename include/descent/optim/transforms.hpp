@@ -89,7 +89,8 @@ struct ClipByValue {
 };
 
 // u -> u * min(1, max_norm / (||u||_2 + 1e-6)) with the norm over every parameter of the group
-// (torch.nn.utils.clip_grad_norm_'s rule).
+// (torch.nn.utils.clip_grad_norm_'s rule). max_norm <= 0 turns it off: no reduction pass, and
+// u * 1 leaves every bit as it was. Every rule built from a description starts with it (clip_norm).
 template <class T>
 struct ClipByGlobalNorm {
   static constexpr int slots = 0;
@@ -98,8 +99,10 @@ struct ClipByGlobalNorm {
   struct Scalars {
     T scale;
   };
+  bool active() const { return max_norm > 0.0; }
   double reduce_term(T u, T, const T*) const { return static_cast<double>(u) * static_cast<double>(u); }
   Scalars prepare(const StepContext&, double squared_norm) const {
+    if (!active()) return {T(1)};
     return {static_cast<T>(std::min(1.0, max_norm / (std::sqrt(squared_norm) + 1e-6)))};
   }
   T apply(T u, T, T*, const Scalars& s) const { return s.scale * u; }

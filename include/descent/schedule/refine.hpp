@@ -45,7 +45,8 @@ struct RefineOptions {
 // The whole refinement of a gradient-norm trace; values on an even grid of options.grid points.
 std::vector<double> refine(const std::vector<double>& gradient_norms, const RefineOptions& options);
 
-// l1 for Adam-like optimizers (per-coordinate preconditioning), l2 for SGD-like ones.
-NormKind norm_for_optimizer(const std::string& optimizer);
+// l1 for adaptive optimizers (per-coordinate preconditioning: OptimizerDescription::adaptive),
+// l2 for SGD-like ones.
+inline NormKind norm_for(bool adaptive) { return adaptive ? NormKind::l1 : NormKind::l2; }
 
 }  // namespace descent::schedule

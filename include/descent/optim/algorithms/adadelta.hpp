@@ -14,7 +14,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByAdadelta {
-  static constexpr int slots = 2;  // v (squared gradients), a (squared updates)
+  static constexpr int slots = 2;
+  static std::vector<std::string> slot_names() { return {"square_avg", "acc_delta"}; }
   double rho = 0.9;
   double eps = 1e-6;
   struct Scalars {

@@ -12,7 +12,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByAdagrad {
-  static constexpr int slots = 1;  // the sum of squares s
+  static constexpr int slots = 1;
+  static std::vector<std::string> slot_names() { return {"sum"}; }
   double lr_decay = 0.0;
   double eps = 1e-10;
   double initial_accumulator_value = 0.0;

@@ -16,7 +16,11 @@ namespace descent::optim {
 
 template <class T, bool AmsGrad = false>
 struct ScaleByAdam {
-  static constexpr int slots = AmsGrad ? 3 : 2;  // m, v (, vmax)
+  static constexpr int slots = AmsGrad ? 3 : 2;
+  static std::vector<std::string> slot_names() {
+    if constexpr (AmsGrad) return {"m", "v", "v_max"};
+    return {"m", "v"};
+  }
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;

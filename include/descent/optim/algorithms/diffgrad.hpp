@@ -21,7 +21,11 @@ namespace descent::optim {
 
 template <class T, bool Published = false>
 struct ScaleByDiffGrad {
-  static constexpr int slots = Published ? 2 : 3;  // m, v (, g_prev)
+  static constexpr int slots = Published ? 2 : 3;
+  static std::vector<std::string> slot_names() {
+    if constexpr (Published) return {"m", "v"};
+    return {"m", "v", "previous_grad"};
+  }
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;

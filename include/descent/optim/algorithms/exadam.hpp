@@ -18,7 +18,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByExAdam {
-  static constexpr int slots = 2;  // m, v
+  static constexpr int slots = 2;
+  static std::vector<std::string> slot_names() { return {"m", "v"}; }
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;

@@ -14,7 +14,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByLion {
-  static constexpr int slots = 1;  // m
+  static constexpr int slots = 1;
+  static std::vector<std::string> slot_names() { return {"m"}; }
   double beta1 = 0.9;
   double beta2 = 0.99;
   struct Scalars {

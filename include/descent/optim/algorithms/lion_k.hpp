@@ -17,7 +17,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByLionL2 {
-  static constexpr int slots = 1;  // m
+  static constexpr int slots = 1;
+  static std::vector<std::string> slot_names() { return {"m"}; }
   static constexpr bool reduces = true;
   double beta1 = 0.9;
   double beta2 = 0.99;

@@ -18,6 +18,12 @@ namespace descent::optim {
 template <class T, bool Centered, bool Momentum>
 struct ScaleByRmsprop {
   static constexpr int slots = 1 + (Centered ? 1 : 0) + (Momentum ? 1 : 0);
+  static std::vector<std::string> slot_names() {
+    std::vector<std::string> names = {"square_avg"};
+    if (Centered) names.push_back("grad_avg");
+    if (Momentum) names.push_back("momentum_buffer");
+    return names;
+  }
   double alpha = 0.99;
   double eps = 1e-8;
   double momentum = 0.0;

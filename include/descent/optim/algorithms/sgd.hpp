@@ -14,7 +14,8 @@ namespace descent::optim {
 
 template <class T>
 struct ScaleByMomentum {
-  static constexpr int slots = 1;  // the momentum buffer b
+  static constexpr int slots = 1;
+  static std::vector<std::string> slot_names() { return {"momentum_buffer"}; }
   double momentum = 0.9;
   double dampening = 0.0;
   bool nesterov = false;

@@ -1,0 +1,29 @@
+// [train] and one [[optimizers]] entry: the budget and loop settings of a run, and the optimizer it uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "descent/core/param_spec.hpp"
+
+namespace descent::train {
+
+struct TrainOptions {
+  std::int64_t epochs = 1;
+  std::int64_t batch_size = 128;
+  std::int64_t max_steps = 0;  // 0: no limit beyond epochs
+  std::int64_t log_every = 50;
+  std::int64_t threads = 1;
+  std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
+  std::int64_t checkpoint_every = 0;    // save a resumable checkpoint every this many steps (0: never)
+  double z_loss = 0.0;                  // classification: add z_loss * mean(log^2 Z) to the training loss
+  bool save_model = false;              // keep each finished run's parameters (for `descent diagnose RUN`)
+};
+
+struct OptimizerEntry {
+  std::string name;
+  std::string label;  // shown in reports; defaults to the name, made unique
+  ParamValues hyper;  // every hyperparameter of the optimizer, defaults filled
+};
+
+}  // namespace descent::train

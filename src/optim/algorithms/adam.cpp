@@ -1,0 +1,44 @@
+// Adam's description (the rule: include/descent/optim/algorithms/adam.hpp).
+#include "descent/optim/algorithms/adam.hpp"
+
+#include "adam_family.hpp"
+#include "descent/optim/chain_rule.hpp"
+
+namespace descent::optim {
+namespace {
+
+template <class T, bool AmsGrad>
+std::unique_ptr<Rule<T>> adam_rule(const ParamValues& resolved) {
+  return chain_rule(Adam<T, AmsGrad>{}, resolved, [](auto& chain, const Hyper& h) {
+    transform<AddL2Decay<T>>(chain).weight_decay = h["weight_decay"];
+    auto& adam = transform<ScaleByAdam<T, AmsGrad>>(chain);
+    adam.beta1 = h["beta1"], adam.beta2 = h["beta2"], adam.eps = h["eps"];
+  });
+}
+
+template <class T>
+std::unique_ptr<Rule<T>> build(const ParamValues& resolved) {
+  return Hyper(resolved).flag("amsgrad") ? adam_rule<T, true>(resolved) : adam_rule<T, false>(resolved);
+}
+
+OptimizerDescription description() {
+  OptimizerDescription d;
+  d.name = "adam";
+  d.summary = "Adam (Kingma & Ba, 2015) with coupled L2 weight decay (as torch.optim.Adam)";
+  d.paper = "Kingma & Ba, Adam: A Method for Stochastic Optimization, ICLR 2015";
+  d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
+  d.params.push_back(params::flag("amsgrad", "AMSGrad: divide by the running maximum of the second moment"));
+  d.adaptive = true;
+  d.preconditioner = [](const ParamValues& h, std::int64_t steps) {
+    return adam_family::preconditioner(h, steps, h.at("amsgrad") != 0.0 ? "v_max" : "v");
+  };
+  d.preconditioned_threshold = adam_family::threshold;
+  d.build_float = build<float>;
+  d.build_double = build<double>;
+  return d;
+}
+
+const Registration registration{description()};
+
+}  // namespace
+}  // namespace descent::optim
