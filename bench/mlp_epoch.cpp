@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "descent/data/splits.hpp"
 #include "descent/core/env.hpp"
 #include "descent/study/study_runner.hpp"
 #include "descent/train/trainer.hpp"
@@ -48,8 +49,8 @@ int main(int argc, char** argv) {
                   "batch_size = 128\nthreads = {}\n[[optimizers]]\nname = \"{}\"\n{}\n",
                   data_dir, threads, optimizer, lr),
       "bench");
-  const auto splits = descent::study::load_splits(config.data);
-  const descent::train::TrainingRun run = descent::train::training_run(config, 0, 0);
+  const auto splits = descent::data::load_splits(config.data);
+  const descent::train::TrainingRun run = descent::study::training_run(config, 0, 0);
   for (int r = 0; r < repeats; ++r) {
     StepTimer timer;
     descent::train::Callback* callbacks[] = {&timer};

@@ -5,6 +5,8 @@
 #include <random>
 
 #include "descent/batch/adaptive_batch.hpp"
+#include "descent/batch/batch_sizer.hpp"
+#include "descent/optim/description.hpp"
 
 namespace descent::batch {
 namespace {
@@ -21,7 +23,7 @@ TEST(AdaptiveBatch, SpecVector) {
   EXPECT_NEAR(raw_batch_size(s, BatchTest::inner_product, 0.1), 5.014185, 5.014185 * 1e-7);
   EXPECT_EQ(requested_batch_size(s, BatchTest::inner_product, 0.1), 6);
   EXPECT_NEAR(raw_batch_size(s, BatchTest::orthogonality, 1.0), 0.161696, 1e-6);
-  EXPECT_EQ(requested_batch_size(s, BatchTest::augmented_inner_product, 0.1), 6);
+  EXPECT_EQ(requested_batch_size(s, BatchTest::augmented, 0.1), 6);
 }
 
 // The orthogonal variance from the three statistics equals the variance of the explicit
@@ -60,9 +62,9 @@ TEST(AdaptiveBatch, NeverShrinksAndIsCapped) {
 }
 
 TEST(LrScaling, LinearForSgdSquareRootForAdam) {
-  EXPECT_DOUBLE_EQ(lr_scale(parse_scaling("auto", "sgd"), 128, 512), 4.0);
-  EXPECT_DOUBLE_EQ(lr_scale(parse_scaling("auto", "adam"), 128, 512), 2.0);
-  EXPECT_DOUBLE_EQ(lr_scale(parse_scaling("none", "adam"), 128, 512), 1.0);
+  EXPECT_DOUBLE_EQ(lr_scale(resolve_scaling(LrScaling::automatic, optim::describe("sgd")), 128, 512), 4.0);
+  EXPECT_DOUBLE_EQ(lr_scale(resolve_scaling(LrScaling::automatic, optim::describe("adam")), 128, 512), 2.0);
+  EXPECT_DOUBLE_EQ(lr_scale(resolve_scaling(LrScaling::none, optim::describe("adam")), 128, 512), 1.0);
 }
 
 }  // namespace

@@ -118,7 +118,7 @@ TEST(Hessian, PreconditionedSharpnessMatchesTheDenseEigenvalue) {
     torch::nn::functional::cross_entropy(small.model->forward(small.x), small.y).backward();
     adam.step();
   }
-  const torch::Tensor v = adam.flat_state(1);
+  const torch::Tensor v = adam.flat_state("v");
   ASSERT_EQ(v.size(0), HessianOperator(*small.model, small.x, small.y, true).dimension());
   EXPECT_GT(v.min().item<double>(), 0.0);
   const torch::Tensor diagonal = (1 - std::pow(0.9, 5)) * ((v / (1 - std::pow(0.999, 5))).sqrt() + 1e-8);
@@ -133,7 +133,31 @@ TEST(Hessian, PreconditionedSharpnessMatchesTheDenseEigenvalue) {
   const torch::Tensor general = dense / diagonal.unsqueeze(1);
   const double via_general = at::real(std::get<0>(torch::linalg::eig(general))).max().item<double>();
   EXPECT_NEAR(via_general, exact, 1e-6 * std::abs(exact));
-  EXPECT_THROW(adam.flat_state(2), Error);
+  EXPECT_THROW(adam.flat_state("v_max"), Error);
+  // The optimizer's own preconditioner (from its description) is the one built here.
+  EXPECT_TRUE(torch::allclose(*adam.preconditioner(), diagonal, 1e-15, 0));
+}
+
+// Adam with amsgrad = true divides by v_max, so its preconditioner must be read from v_max.
+// (The probe used to read slot 1, v, for every optimizer but "amsgrad": wrong for adam + amsgrad.)
+TEST(Hessian, AmsGradPreconditionerReadsTheRunningMaximum) {
+  for (const char* name : {"adam", "adamw"}) {
+    Small small;
+    optim::Optimizer ams(name, {{"lr", 1e-2}, {"amsgrad", 1}}, small.model->named_parameters());
+    for (int t = 0; t < 8; ++t) {
+      ams.zero_grad();
+      // A shrinking loss scale makes v fall below its running maximum.
+      (std::pow(0.3, t) * torch::nn::functional::cross_entropy(small.model->forward(small.x), small.y)).backward();
+      ams.step();
+    }
+    const torch::Tensor v = ams.flat_state("v"), v_max = ams.flat_state("v_max");
+    ASSERT_GT((v_max - v).abs().max().item<double>(), 0.0) << "the test needs v != v_max";
+    const double t = 8;
+    const torch::Tensor expected = (1 - std::pow(0.9, t)) * ((v_max / (1 - std::pow(0.999, t))).sqrt() + 1e-8);
+    const auto preconditioner = ams.preconditioner();
+    ASSERT_TRUE(preconditioner.has_value()) << name;
+    EXPECT_TRUE(torch::allclose(*preconditioner, expected, 1e-15, 0)) << name;
+  }
 }
 
 TEST(GradientStatistics, CoherenceByHand) {

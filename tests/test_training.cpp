@@ -5,9 +5,11 @@
 #include <set>
 #include <tuple>
 
+#include "descent/data/splits.hpp"
+#include "descent/lab.hpp"
 #include "descent/models/models.hpp"
 #include <cmath>
-#include "descent/optim/catalog.hpp"
+#include "descent/optim/description.hpp"
 #include "descent/study/study_runner.hpp"
 #include "descent/train/lr_finder.hpp"
 #include "descent/train/trainer.hpp"
@@ -38,7 +40,7 @@ name = ")toml" + optimizer + "\"\nlr = " + std::to_string(lr) + "\n";
   return study::parse_study_config(text, "unit.toml");
 }
 
-TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) { return training_run(config, 0, seed); }
+TrainingRun run_of(const study::StudyConfig& config, std::uint64_t seed) { return study::training_run(config, 0, seed); }
 
 // Metric rows that are results (wall time is not).
 std::vector<std::tuple<std::int64_t, std::string, double>> result_rows(const RunResult& r) {
@@ -80,7 +82,7 @@ StoppedAndResumed stop_and_resume(TrainingRun run, const data::Splits& splits, s
 
 TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
   const auto config = small_study("adam", 0.01);
-  const data::Splits splits = study::load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   const RunResult a = train(run_of(config, 3), splits), b = train(run_of(config, 3), splits);
   ASSERT_EQ(a.metrics.size(), b.metrics.size());
   for (std::size_t i = 0; i < a.metrics.size(); ++i) {
@@ -94,7 +96,7 @@ TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
 
 TEST(Trainer, LearnsAndRecordsMetrics) {
   const auto config = small_study();
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(result.end, RunEnd::finished);
   EXPECT_EQ(result.steps, 2 * 16);  // 500 training samples after validation, batch 32
   EXPECT_GT(result.summary.at("final_test_accuracy"), 0.8);
@@ -107,7 +109,7 @@ TEST(Trainer, LearnsAndRecordsMetrics) {
 TEST(Trainer, NonFiniteLossMarksTheRunDiverged) {
   auto config = small_study("sgd", 900.0);
   config.train.epochs = 20;
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(result.end, RunEnd::diverged);
   ASSERT_TRUE(result.diverged_step.has_value());
   EXPECT_LT(*result.diverged_step, 20 * 16);
@@ -120,7 +122,7 @@ TEST(Trainer, CallbacksCanStopTheRun) {
   } stopper;
   const auto config = small_study();
   Callback* callbacks[] = {&stopper};
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data), callbacks);
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data), callbacks);
   EXPECT_EQ(result.end, RunEnd::stopped);
   EXPECT_EQ(result.steps, 5);
 }
@@ -132,7 +134,7 @@ TEST(Trainer, EveryCatalogOptimizerReducesTheLoss) {
                                                {"lion_l2", 0.5},       {"normalized_gd", 0.5}, {"loss_normalized_gd", 0.01}};
   for (const auto& info : optim::catalog()) {
     auto config = small_study(info.name, rates.count(info.name) ? rates.at(info.name) : 0.01);
-    const RunResult result = train(run_of(config, 1), study::load_splits(config.data));
+    const RunResult result = train(run_of(config, 1), data::load_splits(config.data));
     EXPECT_EQ(result.end, RunEnd::finished) << info.name;
     EXPECT_LT(result.summary.at("final_test_loss"), std::log(3.0) * 0.5) << info.name;
   }
@@ -142,7 +144,7 @@ TEST(Trainer, MaxStepsCapsTheRun) {
   auto config = small_study();
   config.train.max_steps = 7;
   EXPECT_EQ(planned_steps(config.train, 500), 7);
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(result.steps, 7);
   EXPECT_EQ(result.end, RunEnd::finished);
 }
@@ -165,11 +167,11 @@ TEST(Models, NamedParametersAndShapes) {
 TEST(Trainer, AdaptiveBatchGrowsNeverShrinksAndIsCapped) {
   auto config = small_study("adagrad", 0.05);
   config.train.batch_size = 4;
-  config.batch.policy = "adaptive";
+  config.batch.policy = batch::BatchPolicy::adaptive;
   config.batch.threshold = 0.5;
   config.batch.max = 64;
-  config.batch.lr_scaling = "sqrt";
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  config.batch.lr_scaling = batch::LrScaling::sqrt;
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(result.end, RunEnd::finished);
   EXPECT_EQ(result.summary.at("samples"), 2 * 500);  // the sample budget is the same as a constant batch's
   std::set<std::int64_t> epoch_ends;
@@ -194,13 +196,13 @@ TEST(Trainer, AdaptiveBatchGrowsNeverShrinksAndIsCapped) {
 
 TEST(Trainer, ScheduledBatchFollowsItsSchedule) {
   auto config = small_study("sgd", 0.1);
-  config.batch.policy = "scheduled";
+  config.batch.policy = batch::BatchPolicy::scheduled;
   config.batch.schedule = schedule::default_spec("step");
   config.batch.schedule.params["step_size"] = 8;
   config.batch.schedule.params["gamma"] = 1.0;  // a constant factor: the same as a constant batch
-  const RunResult scheduled = train(run_of(config, 0), study::load_splits(config.data));
-  config.batch.policy = "constant";
-  const RunResult constant = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult scheduled = train(run_of(config, 0), data::load_splits(config.data));
+  config.batch.policy = batch::BatchPolicy::constant;
+  const RunResult constant = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(scheduled.summary.at("final_test_loss"), constant.summary.at("final_test_loss"));
 }
 
@@ -222,7 +224,7 @@ TEST(LrFinder, RangeTestStopsWhenTheLossBlowsUp) {
   auto config = small_study("sgd", 0.1);
   config.data.dataset = "linear-regression";
   config.model.kind = "linear";
-  const LrFindResult result = find_learning_rate(config, study::load_splits(config.data), {1e-5, 1e3, 100, 0.9});
+  const LrFindResult result = find_learning_rate(study::training_run(config, 0, config.seeds.front()), data::load_splits(config.data), {1e-5, 1e3, 100, 0.9});
   EXPECT_TRUE(result.stopped_early);
   EXPECT_LT(result.losses.size(), 100u);
   EXPECT_NEAR(result.learning_rates.front(), 1e-5, 1e-15);
@@ -233,7 +235,7 @@ TEST(LrFinder, RangeTestStopsWhenTheLossBlowsUp) {
 TEST(Trainer, WeightDecayFollowsItsSchedule) {
   auto config = small_study("adamw", 0.01);
   config.hyper_schedules["weight_decay"] = schedule::default_spec("linear");
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   std::vector<double> values;
   for (const auto& row : result.metrics) {
     if (row.name == "weight_decay") values.push_back(row.value);
@@ -249,11 +251,11 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   auto config = small_study("adagrad_norm", 0.5);
   config.train.epochs = 3;
   config.schedule = schedule::default_spec("cosine");
-  config.batch.policy = "adaptive";
+  config.batch.policy = batch::BatchPolicy::adaptive;
   config.batch.threshold = 2.0;
   config.batch.max = 128;
   config.train.batch_size = 8;
-  const data::Splits splits = study::load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   const RunResult straight = train(run_of(config, 5), splits);
 
   const auto [first, resumed, checkpoint_kept] = stop_and_resume(run_of(config, 5), splits, 7, 20);
@@ -272,7 +274,7 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
 // the run follows the single-worker one up to summation order.
 TEST(DataParallel, UncompressedWorkersFollowTheSingleWorkerRun) {
   auto config = small_study("sgd", 0.1);
-  const data::Splits splits = study::load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   const RunResult single = train(run_of(config, 1), splits);
   config.comm.workers = 3;  // 32-sample batches split 10/11/11: unequal shards are weighted
   const RunResult parallel = train(run_of(config, 1), splits);
@@ -294,8 +296,8 @@ TEST(DataParallel, Ef21TopKSendsItsExactBitsAndStillLearns) {
   config.comm.workers = 2;
   config.comm.compressor.name = "topk";
   config.comm.compressor.k = 20;
-  config.comm.feedback = "ef21";
-  const RunResult result = train(run_of(config, 2), study::load_splits(config.data));
+  config.comm.feedback = comm::Feedback::ef21;
+  const RunResult result = train(run_of(config, 2), data::load_splits(config.data));
   const auto metrics = series(result);
   const double d = result.summary.at("parameters");  // 10*16+16 + 16*3+3 = 227
   ASSERT_EQ(d, 227.0);
@@ -316,8 +318,8 @@ TEST(DataParallel, ResumedCompressedRunGivesTheSameNumbers) {
     config.comm.workers = 3;
     config.comm.compressor.name = feedback == "ef" ? "sign" : "randk";
     config.comm.compressor.ratio = 0.1;
-    config.comm.feedback = feedback;
-    const data::Splits splits = study::load_splits(config.data);
+    config.comm.feedback = comm::parse_feedback(feedback);
+    const data::Splits splits = data::load_splits(config.data);
     const RunResult straight = train(run_of(config, 4), splits);
     const auto [first, resumed, checkpoint_kept] = stop_and_resume(run_of(config, 4), splits, 6, 15);
     EXPECT_EQ(first.end, RunEnd::stopped);
@@ -338,7 +340,7 @@ study::StudyConfig transformer_study(const std::string& extra) {
 // largest attention logit per layer and the output logits' mean log Z.
 TEST(Transformer, TrainsAndRecordsAttentionAndLogitProbes) {
   const auto config = transformer_study("");
-  const data::Splits splits = study::load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   const RunResult result = train(run_of(config, 0), splits);
   EXPECT_EQ(result.end, RunEnd::finished);
   const auto metrics = series(result);
@@ -368,7 +370,7 @@ TEST(Trainer, ExampleLossProbeTracksAndNamesSpikes) {
   config.diagnostics.example_losses_samples = 50;
   config.diagnostics.spike_threshold = 0.0;
   config.diagnostics.spike_top = 5;
-  const RunResult result = train(run_of(config, 1), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 1), data::load_splits(config.data));
   std::vector<std::int64_t> steps;
   int spikes = 0;
   for (const auto& row : result.metrics) {
@@ -392,7 +394,7 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   config.diagnostics.hessian_samples = 100;
   config.diagnostics.lanczos_iterations = 12;
   config.diagnostics.trace_samples = 4;
-  const RunResult probed = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult probed = train(run_of(config, 0), data::load_splits(config.data));
   int sharpness = 0;
   for (const auto& row : probed.metrics) {
     if (row.name == "sharpness") {
@@ -406,7 +408,7 @@ TEST(Trainer, SharpnessProbeRecordsWithinItsBudget) {
   EXPECT_EQ(sharpness, 32 / 8);
   // Measuring changes nothing about training.
   config.diagnostics.sharpness_every = 0;
-  const RunResult plain = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult plain = train(run_of(config, 0), data::load_splits(config.data));
   EXPECT_EQ(plain.summary.at("final_test_loss"), probed.summary.at("final_test_loss"));
 }
 
@@ -415,7 +417,7 @@ TEST(Trainer, GradientStatisticsAndLayerNormsAreRecorded) {
   config.diagnostics.gradient_stats_every = 4;
   config.diagnostics.gradient_samples = 16;
   config.diagnostics.layer_norms = true;
-  const RunResult result = train(run_of(config, 0), study::load_splits(config.data));
+  const RunResult result = train(run_of(config, 0), data::load_splits(config.data));
   std::map<std::string, int> counts;
   for (const auto& row : result.metrics) {
     counts[row.name] += 1;

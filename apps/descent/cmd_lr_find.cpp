@@ -3,9 +3,11 @@
 #include <cmath>
 
 #include "commands.hpp"
+#include "descent/data/splits.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
+#include "descent/report/page.hpp"
 #include "descent/report/svg_chart.hpp"
 #include "descent/train/lr_finder.hpp"
 
@@ -24,13 +26,11 @@ void write_report(const study::StudyConfig& config, const train::LrFindResult& r
   chart.lines.push_back({"smoothed", report::series_color(1), smooth});
   const std::string summary = fmt::format("Suggested learning rate: {:.3g} (steepest descent of the smoothed loss){}.",
                                           result.suggestion, result.stopped_early ? "; stopped when the loss blew up" : "");
-  const std::string html = fmt::format(
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lr-find {}</title><style>body{{font:14px "
-      "system-ui,sans-serif;margin:2em}} .chart .tick,.chart .legend,.chart .axis{{font-size:11px}} .chart .frame{{fill:none;"
-      "stroke:#999}} .chart .grid{{stroke:#eee}}</style></head><body><h1>Learning-rate range test: {}</h1><p>{}</p>{}<p>"
-      "optimizer {} from the study file, seed {}, {} steps.</p></body></html>\n",
-      text::html_escape(config.name), text::html_escape(config.name), text::html_escape(summary), report::render_svg(chart),
-      text::html_escape(config.optimizers.front().label), config.seeds.front(), result.losses.size());
+  const std::string html = report::html_page(
+      "lr-find " + config.name,
+      fmt::format("<h1>Learning-rate range test: {}</h1><p>{}</p>{}<p>optimizer {} from the study file, seed {}, {} steps.</p>",
+                  text::html_escape(config.name), text::html_escape(summary), report::render_svg(chart),
+                  text::html_escape(config.optimizers.front().label), config.seeds.front(), result.losses.size()));
   env::write_file_atomically(dir / "report.html", html);
   env::write_file_atomically(dir / "report.md", fmt::format("# lr-find {}\n\n{}\n", config.name, summary));
 }
@@ -51,7 +51,7 @@ void add_lr_find_command(CLI::App& app) {
   command->callback([args, options] {
     if (options->end <= options->start) throw ConfigError("--end must be larger than --start");
     const study::StudyConfig config = load_config(*args);
-    const auto result = train::find_learning_rate(config, study::load_splits(config.data), *options);
+    const auto result = train::find_learning_rate(study::training_run(config, 0, config.seeds.front()), data::load_splits(config.data), *options);
     const auto dir = std::filesystem::path(args->store.report_dir) / ("lr-find-" + config.name);
     write_report(config, result, dir);
     fmt::print(stderr, "suggested learning rate {:.3g} after {} steps{}\nreport: {}\n", result.suggestion, result.losses.size(),

@@ -36,8 +36,8 @@ Outcome run_adadagrad(const Context& context) {
   for (const double eta : kEtas) {
     auto config = base();
     config.name = adaptive_study(eta);
-    config.batch.policy = "adaptive";
-    config.batch.test = "norm";
+    config.batch.policy = batch::BatchPolicy::adaptive;
+    config.batch.test = batch::BatchTest::norm;
     config.batch.threshold = eta;
     run(config, context);
   }

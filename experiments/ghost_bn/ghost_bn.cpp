@@ -22,7 +22,7 @@ Outcome run_ghost_bn(const Context& context) {
   fixed.name = "ghost-bn-large-batch-gbn-sqrt-ra";
   fixed.model.ghost_batch = kSmall;
   fixed.batch.reference = kSmall;
-  fixed.batch.lr_scaling = "sqrt";
+  fixed.batch.lr_scaling = batch::LrScaling::sqrt;
   fixed.batch.regime_adaptation = true;
   for (const auto* config : {&small, &large, &fixed}) run(*config, context);
 

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "../study_tools.hpp"
+#include "descent/data/splits.hpp"
 #include "descent/experiment_configs.hpp"
 #include "descent/report/series.hpp"
 #include "descent/study/study_runner.hpp"
@@ -73,7 +74,7 @@ Outcome run_proxies(const Context& context) {
   std::vector<std::string> labels;
   study::StudyConfig base_config = study::parse_study_config(configs::small_scale_proxies, "experiments/small_scale_proxies/study.toml");
   // L0, the loss at initialization, taken as that of the uniform prediction: log(vocabulary size).
-  const double initial_loss = std::log(static_cast<double>(study::load_splits(base_config.data).train.num_classes));
+  const double initial_loss = std::log(static_cast<double>(data::load_splits(base_config.data).train.num_classes));
   for (const Variant& variant : kVariants) {
     study::StudyConfig config = base_config;
     config.name = study_name(variant);

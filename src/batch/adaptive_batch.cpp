@@ -4,7 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "descent/schedule/refine.hpp"
+#include "descent/optim/description.hpp"
+
 
 namespace descent::batch {
 
@@ -64,21 +65,13 @@ double orthogonal_variance(const GradientStatistics& s) {
   return sum / static_cast<double>(s.samples() - 1);
 }
 
-BatchTest parse_test(const std::string& name) {
-  if (name == "norm") return BatchTest::norm;
-  if (name == "inner_product") return BatchTest::inner_product;
-  if (name == "orthogonality") return BatchTest::orthogonality;
-  if (name == "augmented") return BatchTest::augmented_inner_product;
-  throw std::invalid_argument("unknown batch test " + name);
-}
-
 double raw_batch_size(const GradientStatistics& s, BatchTest test, double threshold, double orthogonality_threshold) {
   const double g2 = s.mean_norm_squared, t2 = threshold * threshold;
   switch (test) {
     case BatchTest::norm: return total_variance(s) / (t2 * g2);
     case BatchTest::inner_product: return inner_product_variance(s) / (t2 * g2 * g2);
     case BatchTest::orthogonality: return orthogonal_variance(s) / (t2 * g2);
-    case BatchTest::augmented_inner_product:
+    case BatchTest::augmented:
       return std::max(raw_batch_size(s, BatchTest::inner_product, threshold),
                       raw_batch_size(s, BatchTest::orthogonality, orthogonality_threshold));
   }
@@ -96,12 +89,9 @@ std::int64_t next_batch_size(std::int64_t current, std::int64_t requested, std::
   return std::min(max_batch, std::max(current, requested));
 }
 
-LrScaling parse_scaling(const std::string& name, const std::string& optimizer) {
-  if (name == "none") return LrScaling::none;
-  if (name == "linear") return LrScaling::linear;
-  if (name == "sqrt") return LrScaling::sqrt;
-  if (name == "auto") return schedule::norm_for_optimizer(optimizer) == schedule::NormKind::l1 ? LrScaling::sqrt : LrScaling::linear;
-  throw std::invalid_argument("unknown lr scaling " + name);
+LrScaling resolve_scaling(LrScaling scaling, const optim::OptimizerDescription& optimizer) {
+  if (scaling != LrScaling::automatic) return scaling;
+  return optimizer.adaptive ? LrScaling::sqrt : LrScaling::linear;
 }
 
 double lr_scale(LrScaling rule, std::int64_t reference, std::int64_t batch) {
@@ -110,6 +100,7 @@ double lr_scale(LrScaling rule, std::int64_t reference, std::int64_t batch) {
     case LrScaling::none: return 1.0;
     case LrScaling::linear: return ratio;
     case LrScaling::sqrt: return std::sqrt(ratio);
+    case LrScaling::automatic: throw std::logic_error("lr_scale: resolve LrScaling::automatic by the optimizer first");
   }
   return 1.0;
 }

@@ -11,11 +11,6 @@
 
 namespace descent::batch {
 
-LrScaling resolve_scaling(LrScaling scaling, const optim::OptimizerDescription& optimizer) {
-  if (scaling != LrScaling::automatic) return scaling;
-  return optimizer.adaptive ? LrScaling::sqrt : LrScaling::linear;
-}
-
 BatchSizer::BatchSizer(const BatchOptions& options, std::int64_t base, std::int64_t train_size, std::int64_t planned_steps,
                        const optim::OptimizerDescription& optimizer)
     : options_(options),

@@ -71,7 +71,7 @@ torch::Tensor Cnn::forward(torch::Tensor x) {
   return fc->forward(x.flatten(1));
 }
 
-std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::vector<std::int64_t>& sample_shape,
+std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<std::int64_t>& sample_shape,
                                   std::int64_t outputs) {
   if (config.kind == "cnn") return std::make_shared<Cnn>(sample_shape, outputs);
   if (config.kind == "transformer") {

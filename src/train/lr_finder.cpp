@@ -62,8 +62,7 @@ double suggest_learning_rate(const std::vector<double>& learning_rates, const st
   return learning_rates[best];
 }
 
-LrFindResult find_learning_rate(const study::StudyConfig& config, const data::Splits& splits, const LrFindOptions& options) {
-  TrainingRun run = training_run(config, 0, config.seeds.front());
+LrFindResult find_learning_rate(TrainingRun run, const data::Splits& splits, const LrFindOptions& options) {
   run.optimizer.hyper["lr"] = options.start;
   // An exponential schedule with growth factor > 1 (built here: configs only allow decay).
   run.schedule = schedule::default_spec("exponential");

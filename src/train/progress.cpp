@@ -17,11 +17,6 @@ std::string format_duration(double seconds) {
 
 }  // namespace
 
-std::atomic<bool>& interrupt_flag() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
 ProgressBar::ProgressBar(std::string prefix, std::FILE* stream)
     : prefix_(std::move(prefix)), stream_(stream), terminal_(isatty(fileno(stream)) != 0) {}
 

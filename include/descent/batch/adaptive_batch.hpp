@@ -15,6 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "descent/batch/options.hpp"
+
+namespace descent::optim {
+struct OptimizerDescription;
+}
+
 namespace descent::batch {
 
 struct GradientStatistics {
@@ -32,8 +38,6 @@ double total_variance(const GradientStatistics& s);
 double inner_product_variance(const GradientStatistics& s);
 double orthogonal_variance(const GradientStatistics& s);
 
-enum class BatchTest { norm, inner_product, orthogonality, augmented_inner_product };
-BatchTest parse_test(const std::string& name);  // "norm", "inner_product", "orthogonality", "augmented"
 
 // The raw (real-valued) batch size the test asks for, before ceil. `threshold` is eta, theta or
 // nu; the augmented test uses theta for its inner-product part and `orthogonality_threshold`
@@ -48,8 +52,9 @@ std::int64_t next_batch_size(std::int64_t current, std::int64_t requested, std::
 // LR/batch scaling when the batch goes from `reference` to `batch`: linear (SGD; Goyal et al.,
 // and Granziol et al.'s random-matrix argument), square root (Adam-like; Granziol et al., and
 // Hoffer et al.'s rule for large batches), or none.
-enum class LrScaling { none, linear, sqrt };
-LrScaling parse_scaling(const std::string& name, const std::string& optimizer);  // "auto" picks by optimizer
+// `automatic` becomes the square-root rule for adaptive optimizers (OptimizerDescription::adaptive),
+// linear for the others; lr_scale needs it resolved.
+LrScaling resolve_scaling(LrScaling scaling, const optim::OptimizerDescription& optimizer);
 double lr_scale(LrScaling rule, std::int64_t reference, std::int64_t batch);
 
 // Hoffer et al.'s regime adaptation: as many updates as the reference batch would make, by

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "descent/batch/options.hpp"
+#include "descent/batch/adaptive_batch.hpp"
 #include "descent/schedule/schedule.hpp"
 
 namespace at {
@@ -19,9 +19,6 @@ struct OptimizerDescription;
 }
 
 namespace descent::batch {
-
-// `automatic` becomes the square-root rule for adaptive optimizers, linear for the others.
-LrScaling resolve_scaling(LrScaling scaling, const optim::OptimizerDescription& optimizer);
 
 class BatchSizer {
 public:

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "descent/core/fields.hpp"
 #include "descent/schedule/schedule.hpp"
 
 namespace descent::batch {
@@ -27,5 +28,30 @@ struct BatchOptions {
   std::int64_t reference = 0;               // the batch the base lr and epochs belong to (0: train.batch_size)
   bool regime_adaptation = false;           // Hoffer et al.: epochs x ceil(train.batch_size / reference)
 };
+
+inline const EnumNames<BatchPolicy> kBatchPolicies = {
+    {BatchPolicy::constant, "constant"}, {BatchPolicy::scheduled, "scheduled"}, {BatchPolicy::adaptive, "adaptive"}};
+inline const EnumNames<BatchTest> kBatchTests = {
+    {BatchTest::norm, "norm"}, {BatchTest::inner_product, "inner_product"}, {BatchTest::orthogonality, "orthogonality"},
+    {BatchTest::augmented, "augmented"}};
+inline const EnumNames<LrScaling> kLrScalings = {
+    {LrScaling::none, "none"}, {LrScaling::linear, "linear"}, {LrScaling::sqrt, "sqrt"}, {LrScaling::automatic, "auto"}};
+
+// [batch]: each policy reads its own keys.
+template <class Fields>
+void describe(BatchOptions& o, Fields& f) {
+  f.choice("policy", o.policy, kBatchPolicies);
+  f.choice("lr_scaling", o.lr_scaling, kLrScalings);
+  f.integer("max", o.max, 0);
+  f.integer("reference", o.reference, 0);
+  f.boolean("regime_adaptation", o.regime_adaptation);
+  if (o.policy == BatchPolicy::scheduled) f.schedule("schedule", o.schedule);
+  if (o.policy != BatchPolicy::adaptive) return;
+  f.choice("test", o.test, kBatchTests);
+  f.real("threshold", o.threshold, 0.0, 1e6, true);
+  f.real("orthogonality_threshold", o.orthogonality_threshold, 0.0, 1e6, true);
+  f.integer("test_interval", o.test_interval, 1);
+  f.integer("test_samples", o.test_samples, 2, 65536);
+}
 
 }  // namespace descent::batch

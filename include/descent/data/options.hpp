@@ -2,7 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <vector>
+
+#include "descent/core/fields.hpp"
 
 namespace descent::data {
 
@@ -26,5 +30,36 @@ struct DataOptions {
   bool random_labels = false;  // classification: replace the training labels by uniform random ones (drawn by seed)
   std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
 };
+
+// [data]. Each dataset reads its own keys; `standardize` is stored for text too (read only where
+// it means something), and random_labels only when set, so that older run keys stay as they were.
+template <class Fields>
+void describe(DataOptions& o, Fields& f, const std::vector<std::string>& datasets) {
+  f.text("dataset", o.dataset, datasets);
+  f.integer("validation", o.validation, 0);
+  f.integer("seed", o.seed, 0);
+  const bool fashion = o.dataset == "fashion-mnist", text = o.dataset == "text";
+  const bool regression = o.dataset == "linear-regression";
+  if (!text && !regression) f.boolean("random_labels", o.random_labels, stored_if(o.random_labels));
+  if (fashion) {
+    f.text("dir", o.dir, {});
+    f.integer("train_subset", o.train_subset, 0);
+    f.integer("test_subset", o.test_subset, 0);
+  } else if (text) {
+    f.text("path", o.text_path, {});
+    f.integer("context", o.context, 2, 4096);
+  } else {
+    f.integer("train_size", o.train_size, 2);
+    f.integer("test_size", o.test_size, 1);
+    f.integer("features", o.features, 1, 1 << 20);
+    if (regression) {
+      f.real("noise", o.noise, 0.0, 1e3);
+    } else {
+      f.integer("classes", o.classes, 2, 1000);
+      f.real("separation", o.separation, 0.0, 1e3);
+    }
+  }
+  f.boolean("standardize", o.standardize, Field{!text, true});
+}
 
 }  // namespace descent::data

@@ -3,14 +3,25 @@
 // training examples, compared between measurements. At a loss spike (the set's mean loss rose by
 // more than a relative threshold) the probe names the examples whose loss changed most, split into
 // those whose loss rose and those whose loss fell: the two opposing groups of the paper, which pull
-// the shared parameters in opposite directions. No LibTorch: the trainer supplies the losses.
+// the shared parameters in opposite directions. The tracker needs no LibTorch.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+namespace descent::models {
+struct Model;
+}
+namespace descent::data {
+struct LabeledTensors;
+}
+
 namespace descent::diag {
+
+// The losses of the first `count` examples of `data`, in order (model in eval mode, no
+// gradients; implemented with the probe, src/diag/probes/example_losses_probe.cpp).
+std::vector<double> example_losses(models::Model& model, const data::LabeledTensors& data, std::int64_t count);
 
 struct LossSpike {
   double increase = 0.0;              // of the mean loss since the previous measurement

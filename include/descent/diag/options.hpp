@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+
+#include "descent/core/fields.hpp"
 
 namespace descent::diag {
 
@@ -19,5 +22,22 @@ struct DiagnosticsOptions {
   double spike_threshold = 0.05;  // a rise of the tracked mean loss by this fraction is a spike
   std::int64_t spike_top = 20;    // examples named at a spike
 };
+
+// [diagnostics]. The example-loss probe's keys are stored only when it is on, as they were.
+template <class Fields>
+void describe(DiagnosticsOptions& o, Fields& f) {
+  f.integer("sharpness_every", o.sharpness_every, 0);
+  f.integer("hessian_samples", o.hessian_samples, 1);
+  f.integer("lanczos_iterations", o.lanczos_iterations, 1, 10000);
+  f.integer("trace_samples", o.trace_samples, 0, 100000);
+  f.integer("gradient_stats_every", o.gradient_stats_every, 0);
+  f.integer("gradient_samples", o.gradient_samples, 2, 65536);
+  f.boolean("layer_norms", o.layer_norms);
+  const Field example_losses = stored_if(o.example_losses_every > 0);
+  f.integer("example_losses_every", o.example_losses_every, 0, std::numeric_limits<std::int64_t>::max(), example_losses);
+  f.integer("example_losses_samples", o.example_losses_samples, 1, std::numeric_limits<std::int64_t>::max(), example_losses);
+  f.real("spike_threshold", o.spike_threshold, 0.0, 1e3, false, example_losses);
+  f.integer("spike_top", o.spike_top, 1, 100000, example_losses);
+}
 
 }  // namespace descent::diag

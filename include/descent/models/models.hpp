@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "descent/models/ghost_batch_norm.hpp"
-#include "descent/study/config.hpp"
+#include "descent/models/options.hpp"
 
 namespace descent::models {
 
@@ -47,7 +47,7 @@ struct Cnn : Model {
 
 // Builds the configured model for samples of `sample_shape` and `outputs` outputs; LibTorch's
 // default initialization drawn from the current torch seed.
-std::shared_ptr<Model> make_model(const study::ModelConfig& config, const std::vector<std::int64_t>& sample_shape,
+std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<std::int64_t>& sample_shape,
                                   std::int64_t outputs);
 
 }  // namespace descent::models

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
+
+#include "descent/core/fields.hpp"
 
 namespace descent::models {
 
@@ -17,5 +20,22 @@ struct ModelOptions {
   std::int64_t width = 64, heads = 4, layers = 2;
   bool qk_layernorm = false;
 };
+
+// [model]. The MLP's fields are stored for every kind (hidden empty), as they always were.
+template <class Fields>
+void describe(ModelOptions& o, Fields& f, const std::vector<std::string>& kinds, const std::vector<std::string>& activations) {
+  f.text("kind", o.kind, kinds);
+  const bool mlp = o.kind == "mlp", transformer = o.kind == "transformer";
+  if (!mlp) o.hidden.clear();
+  f.integers("hidden", o.hidden, 1, true, Field{mlp, true});
+  f.text("activation", o.activation, activations, Field{mlp, true});
+  f.boolean("batch_norm", o.batch_norm, Field{mlp, true});
+  f.integer("ghost_batch", o.ghost_batch, 0, std::numeric_limits<std::int64_t>::max(), Field{mlp, true});
+  if (!transformer) return;
+  f.integer("width", o.width, 1, 1 << 16);
+  f.integer("heads", o.heads, 1, 1024);
+  f.integer("layers", o.layers, 1, 1024);
+  f.boolean("qk_layernorm", o.qk_layernorm);
+}
 
 }  // namespace descent::models

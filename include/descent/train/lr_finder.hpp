@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "descent/data/dataset.hpp"
-#include "descent/study/config.hpp"
+#include "descent/train/trainer.hpp"
 
 namespace descent::train {
 
@@ -29,7 +29,8 @@ struct LrFindResult {
 };
 
 // Runs the test with the config's first optimizer entry and first seed.
-LrFindResult find_learning_rate(const study::StudyConfig& config, const data::Splits& splits, const LrFindOptions& options);
+// `run` gives the model, data handling and optimizer; its schedule and budget are replaced.
+LrFindResult find_learning_rate(TrainingRun run, const data::Splits& splits, const LrFindOptions& options);
 
 // Exponential average with bias correction: s_t = (beta a_t-1 + (1 - beta) x_t) / (1 - beta^t).
 std::vector<double> smooth_losses(const std::vector<double>& losses, double beta);

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
+#include "descent/core/fields.hpp"
 #include "descent/core/param_spec.hpp"
 
 namespace descent::train {
@@ -25,5 +27,19 @@ struct OptimizerEntry {
   std::string label;  // shown in reports; defaults to the name, made unique
   ParamValues hyper;  // every hyperparameter of the optimizer, defaults filled
 };
+
+// [train]. Threads change speed, not the experiment: stored, but run_key drops them.
+template <class Fields>
+void describe(TrainOptions& o, Fields& f) {
+  f.integer("epochs", o.epochs, 1, 100000);
+  f.integer("batch_size", o.batch_size, 1, 1 << 24);
+  f.integer("max_steps", o.max_steps, 0);
+  f.integer("log_every", o.log_every, 1);
+  f.integer("threads", o.threads, 1, 256);
+  f.integer("eval_every_samples", o.eval_every_samples, 0);
+  f.integer("checkpoint_every", o.checkpoint_every, 0, std::numeric_limits<std::int64_t>::max(), Field{true, false});  // how often to save changes no result
+  f.real("z_loss", o.z_loss, 0.0, 1e3, false, stored_if(o.z_loss > 0));
+  f.boolean("save_model", o.save_model, Field{true, false});
+}
 
 }  // namespace descent::train

@@ -10,10 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "descent/batch/options.hpp"
+#include "descent/comm/options.hpp"
 #include "descent/core/metrics.hpp"
 #include "descent/data/dataset.hpp"
-#include "descent/study/config.hpp"
+#include "descent/diag/options.hpp"
+#include "descent/models/options.hpp"
+#include "descent/schedule/schedule.hpp"
 #include "descent/train/callbacks.hpp"
+#include "descent/train/options.hpp"
 
 namespace descent::models {
 struct Model;
@@ -22,16 +27,17 @@ struct Model;
 namespace descent::train {
 
 struct TrainingRun {
-  study::ModelConfig model;
-  study::TrainConfig train;
-  study::OptimizerEntry optimizer;
-  study::ScheduleConfig schedule;
+  models::ModelOptions model;
+  TrainOptions train;
+  OptimizerEntry optimizer;
+  schedule::ScheduleSpec schedule;  // of the learning rate
   std::uint64_t seed = 0;
-  study::BatchConfig batch;
-  std::map<std::string, study::ScheduleConfig> hyper_schedules;
-  study::DiagnosticsConfig diagnostics;
+  batch::BatchOptions batch;
+  // Schedules of other hyperparameters: the factor multiplies the configured value.
+  std::map<std::string, schedule::ScheduleSpec> hyper_schedules;
+  diag::DiagnosticsOptions diagnostics;
   // Data-parallel workers and gradient compression; workers must be resolved (>= 1).
-  study::CommConfig comm;
+  comm::CommOptions comm;
   // With train.checkpoint_every > 0: where the run's checkpoint lives. A run that finds one there
   // continues from it and ends with the same numbers as a run that never stopped.
   std::filesystem::path checkpoint;
@@ -55,14 +61,10 @@ struct RunResult {
   double wall_seconds = 0.0;
 };
 
-// The run of optimizer entry `optimizer_index` with `seed` that a study config describes (no
-// checkpoint, no saved model).
-TrainingRun training_run(const study::StudyConfig& config, std::size_t optimizer_index, std::uint64_t seed);
-
 // Trains from scratch. Same run, same splits and same thread count give bit-identical results.
 RunResult train(const TrainingRun& run, const data::Splits& splits, std::span<Callback* const> callbacks = {});
 
 // Steps a run will take: epochs x batches per epoch, capped by train.max_steps.
-std::int64_t planned_steps(const study::TrainConfig& train, std::int64_t train_size);
+std::int64_t planned_steps(const TrainOptions& train, std::int64_t train_size);
 
 }  // namespace descent::train
