@@ -67,11 +67,12 @@ int main() {
     trial.value = hartmann6(trial.params);
     trials.push_back(trial);
   }
-  for (const std::string acquisition : {"ei", "ucb", "kg"}) {
+  for (const auto& [acquisition_kind, acquisition] :
+       std::vector<std::pair<AcquisitionKind, std::string>>{{AcquisitionKind::ei, "ei"}, {AcquisitionKind::ucb, "ucb"}, {AcquisitionKind::kg, "kg"}}) {
     std::vector<double> times;
     for (int repeat = 0; repeat < 5; ++repeat) {
       BayesianOptions options;
-      options.acquisition = acquisition;
+      options.acquisition = acquisition_kind;
       BayesianSampler sampler(options, static_cast<std::uint64_t>(repeat));
       const auto start = std::chrono::steady_clock::now();
       sampler.suggest(space, trials, 100);

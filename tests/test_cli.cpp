@@ -162,6 +162,24 @@ TEST(Cli, StudyThenRerunSkipsFinishedRunsAndRewritesTheReport) {
   EXPECT_EQ(query(dir / "runs/descent.db", "PRAGMA integrity_check"), "ok");
 }
 
+// A store written by the version before the architecture change (tests/data/legacy_store, at
+// b992d42): rerunning its studies finds every run by its key and trains nothing.
+TEST(Cli, LegacyStoreStillSkipsItsFinishedRuns) {
+  TempDir dir;
+  const std::filesystem::path legacy = std::filesystem::path(DESCENT_SOURCE_DIR) / "tests/data/legacy_store";
+  std::filesystem::copy_file(legacy / "runs.db", dir / "runs.db");
+  const std::string keys = query(dir / "runs.db", "SELECT group_concat(key) FROM (SELECT key FROM runs ORDER BY id)");
+  const std::vector<std::pair<std::string, int>> studies = {{"features", 6}, {"batches", 3}, {"parallel", 2}, {"text", 1}};
+  for (const auto& [study, runs] : studies) {
+    const auto rerun = run_descent({"study", (legacy / (study + ".toml")).string(), "--store", "runs.db", "--report-dir", "reports"},
+                                   dir.path());
+    EXPECT_EQ(rerun.exit_code, 0) << study << ": " << rerun.err;
+    EXPECT_TRUE(contains(rerun.err, fmt_count("{} of", runs) + fmt_count(" {} runs already in", runs))) << study << ": " << rerun.err;
+    EXPECT_TRUE(contains(rerun.err, "ran 0 runs")) << study << ": " << rerun.err;
+  }
+  EXPECT_EQ(query(dir / "runs.db", "SELECT group_concat(key) FROM (SELECT key FROM runs ORDER BY id)"), keys);
+}
+
 TEST(Cli, LrFindRefineAndRepro) {
   TempDir dir;
   write_file(dir / "s.toml", "[study]\nname = \"tools\"\n[data]\ndataset = \"gaussian-mixture\"\n[train]\nepochs = 2\n"

@@ -292,9 +292,10 @@ TEST(BayesianSampler, FindsBraninsMinimumWhereRandomSearchDoesNot) {
 
 TEST(BayesianSampler, PendingTrialsAreNotProposedAgainAndEveryAcquisitionWorks) {
   const SearchSpace space = unit_square();
-  for (const std::string acquisition : {"ei", "ucb", "kg"}) {
+  for (const auto& [acquisition_kind, acquisition] :
+       std::vector<std::pair<AcquisitionKind, std::string>>{{AcquisitionKind::ei, "ei"}, {AcquisitionKind::ucb, "ucb"}, {AcquisitionKind::kg, "kg"}}) {
     BayesianOptions options;
-    options.acquisition = acquisition;
+    options.acquisition = acquisition_kind;
     options.initial_trials = 6;
     BayesianSampler sampler(options, 1);
     std::vector<Trial> trials;

@@ -9,9 +9,11 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
+#include "descent/data/splits.hpp"
 #include "descent/diag/gradient_statistics.hpp"
 #include "descent/diag/spectrum.hpp"
 #include "descent/models/models.hpp"
+#include "descent/report/page.hpp"
 #include "descent/report/svg_chart.hpp"
 #include "descent/store/store.hpp"
 #include "descent/study/study_runner.hpp"
@@ -51,7 +53,7 @@ DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& op
                                                        saved.string(), run_id));
   }
   torch::set_num_threads(options.threads);
-  const data::Splits splits = load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   const bool classification = splits.train.task == data::Task::classification;
   auto model = models::make_model(config.model, splits.train.sample_shape, classification ? splits.train.num_classes : 1);
   train::load_model(*model, saved);
@@ -101,12 +103,8 @@ DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& op
   chart.lines.push_back({"density", report::series_color(0), smoothed_density(density)});
   const auto dir = options.report_dir / fmt::format("diagnose-run-{}", run_id);
   env::write_file_atomically(dir / "report.md", md);
-  env::write_file_atomically(dir / "report.html",
-                             fmt::format("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>descent diagnose run {}</title>"
-                                         "<style>body{{font:14px system-ui,sans-serif;margin:2em}} .chart .title{{font-weight:600}} "
-                                         ".chart .frame{{fill:none;stroke:#999}} .chart .grid{{stroke:#eee}} "
-                                         "pre{{white-space:pre-wrap}}</style></head><body data-descent-status=\"ok\">{}<pre>{}</pre></body></html>\n",
-                                         run_id, report::render_svg(chart), text::html_escape(md)));
+  env::write_file_atomically(dir / "report.html", report::html_page(fmt::format("descent diagnose run {}", run_id),
+                                                                    report::render_svg(chart) + "<pre>" + text::html_escape(md) + "</pre>"));
   result.report = dir / "report.md";
   return result;
 }

@@ -8,8 +8,7 @@
 #include "descent/comm/transport.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/env.hpp"
-#include "descent/data/synthetic.hpp"
-#include "descent/data/text.hpp"
+#include "descent/data/splits.hpp"
 #include "descent/store/store.hpp"
 #include "descent/train/progress.hpp"
 #include "descent/train/trainer.hpp"
@@ -74,10 +73,10 @@ StudyOutcome follow(const StudyConfig& config, const StudyOptions& options, cons
   outcome.leader = false;
   const auto todo = shared_todo(world, runs, {});
   if (todo.empty()) return outcome;
-  const data::Splits splits = load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   for (const std::size_t index : todo) {
     const PlannedRun& planned = runs[index];
-    train::TrainingRun run = train::training_run(config, planned.optimizer_index, planned.seed);
+    train::TrainingRun run = study::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     const train::RunResult result = train::train(run, splits);
     ++outcome.ran;
@@ -95,7 +94,7 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
   if (world.rank() != 0) return follow(config, options, runs, world);
   // Data faults must not leave anything behind: with no store yet, load the data before creating it.
   std::optional<data::Splits> splits;
-  if (!std::filesystem::exists(options.store_path)) splits = load_splits(config.data);
+  if (!std::filesystem::exists(options.store_path)) splits = data::load_splits(config.data);
   store::Store store(options.store_path);
   const auto existing_study = store.find_study(config.name);
 
@@ -114,14 +113,14 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     fmt::print(stderr, "study {}: {} of {} runs already in {}, skipping them\n", config.name, outcome.skipped,
                runs.size(), options.store_path.string());
   }
-  if (!todo.empty() && !splits) splits = load_splits(config.data);
+  if (!todo.empty() && !splits) splits = data::load_splits(config.data);
   const std::int64_t study_id = store.upsert_study(config.name, to_json(config).dump());
   const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
   for (std::size_t k = 0; k < todo.size() && !outcome.interrupted; ++k) {
     const PlannedRun& planned = *todo[k];
-    const OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
+    const train::OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
     const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
-    train::TrainingRun run = train::training_run(config, planned.optimizer_index, planned.seed);
+    train::TrainingRun run = study::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     if (config.train.save_model) run.model_path = model_path(options.store_path, config.name, planned.key);
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));
@@ -151,27 +150,6 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
 }
 
 }  // namespace
-
-data::Splits load_splits(const DataConfig& config) {
-  data::Splits splits;
-  if (config.dataset == "fashion-mnist") {
-    splits.train = data::load_fashion_mnist(config.dir, "train");
-    splits.test = data::load_fashion_mnist(config.dir, "t10k");
-    data::keep_subset(splits.train, config.train_subset, config.seed);
-    data::keep_subset(splits.test, config.test_subset, config.seed + 1);
-  } else if (config.dataset == "text") {
-    splits = data::character_text({config.text_path, config.context, 0.1});
-  } else if (config.dataset == "gaussian-mixture") {
-    splits = data::gaussian_mixture({config.train_size, config.test_size, config.features, config.classes, config.separation},
-                                    config.seed);
-  } else {
-    splits = data::linear_regression({config.train_size, config.test_size, config.features, config.noise}, config.seed);
-  }
-  data::carve_validation(splits, config.validation, config.seed);
-  if (config.random_labels) data::randomize_labels(splits.train, config.seed);
-  if (config.standardize) data::standardize(splits);
-  return splits;
-}
 
 std::filesystem::path model_path(const std::filesystem::path& store_path, const std::string& study, const std::string& run_key) {
   return store_path.parent_path() / "models" / fmt::format("{}-{}.pt", study, run_key);

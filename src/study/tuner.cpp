@@ -9,6 +9,7 @@
 #include "descent/build_info.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
+#include "descent/data/splits.hpp"
 #include "descent/store/store.hpp"
 #include "descent/study/study_runner.hpp"
 #include "descent/train/progress.hpp"
@@ -21,27 +22,25 @@
 namespace descent::study {
 namespace {
 
-tune::Direction direction_of(const TuneConfig& tune) {
-  return tune.direction == "maximize" ? tune::Direction::maximize : tune::Direction::minimize;
-}
-
-std::unique_ptr<tune::Sampler> make_sampler(const TuneConfig& tune, const tune::SearchSpace& space) {
-  if (tune.sampler == "random") return std::make_unique<tune::RandomSampler>(tune.seed);
-  if (tune.sampler == "grid") return std::make_unique<tune::GridSampler>(space, static_cast<int>(tune.grid_levels));
+std::unique_ptr<tune::Sampler> make_sampler(const tune::TuneOptions& settings, const tune::SearchSpace& space) {
+  if (settings.sampler == tune::SamplerKind::random) return std::make_unique<tune::RandomSampler>(settings.seed);
+  if (settings.sampler == tune::SamplerKind::grid) return std::make_unique<tune::GridSampler>(space, static_cast<int>(settings.grid_levels));
   tune::BayesianOptions options;
-  options.acquisition = tune.acquisition;
-  options.kernel = tune.kernel == "squared_exponential" ? tune::Kernel::squared_exponential : tune::Kernel::matern52;
-  options.initial_trials = tune.initial_trials > 0 ? static_cast<int>(tune.initial_trials)
-                                                  : std::max(5, 2 * static_cast<int>(space.size()));
-  options.ucb_beta = tune.ucb_beta;
-  options.direction = direction_of(tune);
-  return std::make_unique<tune::BayesianSampler>(options, tune.seed);
+  options.acquisition = settings.acquisition;
+  options.kernel = settings.kernel;
+  options.initial_trials = settings.initial_trials > 0 ? static_cast<int>(settings.initial_trials)
+                                                       : std::max(5, 2 * static_cast<int>(space.size()));
+  options.ucb_beta = settings.ucb_beta;
+  options.direction = settings.direction;
+  return std::make_unique<tune::BayesianSampler>(options, settings.seed);
 }
 
-std::unique_ptr<tune::Pruner> make_pruner(const TuneConfig& tune) {
-  if (tune.pruner == "median") return std::make_unique<tune::MedianPruner>(static_cast<int>(tune.startup_trials), tune.warmup_steps);
-  if (tune.pruner == "asha") {
-    return std::make_unique<tune::AshaPruner>(tune.min_resource, static_cast<int>(tune.reduction_factor));
+std::unique_ptr<tune::Pruner> make_pruner(const tune::TuneOptions& settings) {
+  if (settings.pruner == tune::PrunerKind::median) {
+    return std::make_unique<tune::MedianPruner>(static_cast<int>(settings.startup_trials), settings.warmup_steps);
+  }
+  if (settings.pruner == tune::PrunerKind::asha) {
+    return std::make_unique<tune::AshaPruner>(settings.min_resource, static_cast<int>(settings.reduction_factor));
   }
   return std::make_unique<tune::NoPruner>();
 }
@@ -61,16 +60,16 @@ bool worker_is_gone(const std::string& worker) {
 class PruningCallback : public train::Callback {
 public:
   PruningCallback(tune::TrialStore& store, std::int64_t study, std::int64_t trial_id, tune::Trial trial, const tune::Pruner& pruner,
-                  const TuneConfig& config)
+                  const tune::TuneOptions& config)
       : store_(store), study_(study), trial_id_(trial_id), trial_(std::move(trial)), pruner_(pruner), config_(config) {}
 
   bool on_epoch_end(const train::EpochEvent& event) override {
     const auto it = event.evaluation.find(config_.report);
-    if (it == event.evaluation.end() || config_.pruner == "none") return true;
+    if (it == event.evaluation.end() || config_.pruner == tune::PrunerKind::none) return true;
     const std::int64_t step = event.epoch + 1;  // the resource: epochs
     store_.report(trial_id_, step, it->second);
     trial_.intermediate[step] = it->second;
-    pruned_ = pruner_.should_prune(trial_, step, store_.trials(study_), direction_of(config_));
+    pruned_ = pruner_.should_prune(trial_, step, store_.trials(study_), config_.direction);
     return !pruned_;
   }
   bool pruned() const { return pruned_; }
@@ -80,7 +79,7 @@ private:
   std::int64_t study_, trial_id_;
   tune::Trial trial_;
   const tune::Pruner& pruner_;
-  const TuneConfig& config_;
+  const tune::TuneOptions& config_;
   bool pruned_ = false;
 };
 
@@ -94,9 +93,9 @@ struct TrialResult {
 
 }  // namespace
 
-tune::SearchSpace search_space(const TuneConfig& tune) {
+tune::SearchSpace search_space(const tune::TuneOptions& options) {
   std::vector<tune::Parameter> parameters;
-  for (const auto& p : tune.params) {
+  for (const auto& p : options.params) {
     tune::Parameter parameter;
     parameter.name = p.name;
     parameter.kind = p.type == "int" ? tune::ParamKind::integer : p.type == "categorical" ? tune::ParamKind::categorical : tune::ParamKind::real;
@@ -107,9 +106,9 @@ tune::SearchSpace search_space(const TuneConfig& tune) {
 }
 
 TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
-  const TuneConfig& tune = config.tune;
-  if (tune.trials == 0) throw ConfigError(fmt::format("{}: key 'tune': missing; `descent tune` needs a [tune] section", config.source));
-  const tune::SearchSpace space = search_space(tune);
+  const tune::TuneOptions& settings = config.tune;
+  if (settings.trials == 0) throw ConfigError(fmt::format("{}: key 'tune': missing; `descent tune` needs a [tune] section", config.source));
+  const tune::SearchSpace space = search_space(settings);
   // Every trial's overrides must give a valid study: check the corners before anything is stored.
   for (std::size_t i = 0; i < space.size(); ++i) {
     const auto& p = space.parameters()[i];
@@ -125,23 +124,23 @@ TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
       load_study_config(options.file, overrides);
     }
   }
-  const data::Splits splits = load_splits(config.data);
+  const data::Splits splits = data::load_splits(config.data);
   store::Store runs(options.store_path);
   const auto trials = tune::open_trial_store(options.trial_store.empty() ? options.store_path.string() : options.trial_store);
-  const std::int64_t study = trials->open_study(config.name, direction_of(tune), space);
+  const std::int64_t study = trials->open_study(config.name, settings.direction, space);
   if (const int abandoned = trials->fail_abandoned(study, worker_is_gone); abandoned > 0) {
     fmt::print(stderr, "tune {}: {} trials of a stopped worker marked FAIL\n", config.name, abandoned);
   }
-  const auto sampler = make_sampler(tune, space);
-  const auto pruner = make_pruner(tune);
+  const auto sampler = make_sampler(settings, space);
+  const auto pruner = make_pruner(settings);
   const std::int64_t runs_study = runs.upsert_study(config.name, to_json(config).dump());
   const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
   const std::string worker = worker_name();
-  const tune::ThresholdoutSettings holdout{tune.threshold, tune.sigma, static_cast<int>(tune.budget), tune.seed};
+  const tune::ThresholdoutSettings holdout{settings.threshold, settings.sigma, static_cast<int>(settings.budget), settings.seed};
 
   TuneOutcome outcome;
   while (!outcome.interrupted && !outcome.holdout_spent) {
-    const auto started = trials->start_trial(study, tune.trials, space, worker, [&](const std::vector<tune::Trial>& so_far, std::int64_t number) {
+    const auto started = trials->start_trial(study, settings.trials, space, worker, [&](const std::vector<tune::Trial>& so_far, std::int64_t number) {
       return sampler->suggest(space, so_far, number);
     });
     if (!started) break;
@@ -169,10 +168,10 @@ TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
       } else {
         const std::int64_t run_id = runs.begin_run(runs_study, key, label, seed, run_config.dump(), provenance);
         result.run_id = run_id;
-        train::TrainingRun run = train::training_run(trial_config, 0, seed);
-        run.evaluate_train = tune.thresholdout;
-        PruningCallback pruning(*trials, study, started->id, started->trial, *pruner, tune);
-        train::ProgressBar progress(fmt::format("[trial {}/{}] {}", started->trial.number + 1, tune.trials, shown));
+        train::TrainingRun run = study::training_run(trial_config, 0, seed);
+        run.evaluate_train = settings.thresholdout;
+        PruningCallback pruning(*trials, study, started->id, started->trial, *pruner, settings);
+        train::ProgressBar progress(fmt::format("[trial {}/{}] {}", started->trial.number + 1, settings.trials, shown));
         std::vector<train::Callback*> callbacks = {&pruning};
         if (options.progress) callbacks.push_back(&progress);
         const train::RunResult trained = train::train(run, splits, callbacks);
@@ -188,11 +187,11 @@ TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
       }
       if (result.reused) result.state = tune::TrialState::complete;
       if (result.state == tune::TrialState::complete) {
-        const auto value = summary.find(tune.objective);
+        const auto value = summary.find(settings.objective);
         if (value == summary.end() || !std::isfinite(value->second)) {
           result.state = tune::TrialState::fail;
-        } else if (tune.thresholdout) {
-          const std::string train_key = tune.objective.find("loss") != std::string::npos ? "final_train_loss" : "final_train_accuracy";
+        } else if (settings.thresholdout) {
+          const std::string train_key = settings.objective.find("loss") != std::string::npos ? "final_train_loss" : "final_train_accuracy";
           result.value = trials->answer_holdout(study, holdout, summary.at(train_key), value->second);
           if (!result.value) result.state = tune::TrialState::fail, result.holdout_spent = true;
         } else {
@@ -213,16 +212,16 @@ TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options) {
   }
   if (outcome.holdout_spent) {
     fmt::print(stderr, "tune {}: Thresholdout's budget of {} holdout answers is spent; the holdout must not be consulted again\n",
-               config.name, tune.budget);
+               config.name, settings.budget);
   }
   const std::vector<tune::Trial> all = trials->trials(study);
   for (const auto& trial : all) {
     if (trial.state != tune::TrialState::complete || !trial.value) continue;
-    if (!outcome.best || tune::minimized(*trial.value, direction_of(tune)) < tune::minimized(*outcome.best->value, direction_of(tune))) {
+    if (!outcome.best || tune::minimized(*trial.value, settings.direction) < tune::minimized(*outcome.best->value, settings.direction)) {
       outcome.best = trial;
     }
   }
-  outcome.report = tune::write_tune_report({config.name, tune.objective, direction_of(tune), space, all, trials->location()},
+  outcome.report = tune::write_tune_report({config.name, settings.objective, settings.direction, space, all, trials->location()},
                                            options.report_dir);
   return outcome;
 }

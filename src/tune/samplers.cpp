@@ -83,9 +83,9 @@ Point BayesianSampler::suggest(const SearchSpace& space, const std::vector<Trial
     gp.set_hyperparameters(theta);
   }
   std::unique_ptr<Acquisition> acquisition;
-  if (options_.acquisition == "ucb") {
+  if (options_.acquisition == AcquisitionKind::ucb) {
     acquisition = std::make_unique<UpperConfidenceBound>(gp, options_.ucb_beta);
-  } else if (options_.acquisition == "kg") {
+  } else if (options_.acquisition == AcquisitionKind::kg) {
     std::vector<std::vector<double>> discretization = x;
     const Halton halton(dimension, seed_ + 1);
     for (int i = 0; i < 50; ++i) discretization.push_back(halton.point(static_cast<std::uint64_t>(i)));
@@ -96,7 +96,7 @@ Point BayesianSampler::suggest(const SearchSpace& space, const std::vector<Trial
   // Start also from the incumbent: the acquisition's optimum is often near it.
   const auto incumbent = x[static_cast<std::size_t>(std::min_element(y.begin(), y.end()) - y.begin())];
   const auto chosen = maximize_acquisition(*acquisition, dimension, seed_ + static_cast<std::uint64_t>(number),
-                                           options_.acquisition == "kg" ? options_.kg_starts : options_.acquisition_starts, {incumbent});
+                                           options_.acquisition == AcquisitionKind::kg ? options_.kg_starts : options_.acquisition_starts, {incumbent});
   return space.decode(chosen);
 }
 

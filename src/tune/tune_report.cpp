@@ -1,5 +1,7 @@
 #include "descent/tune/tune_report.hpp"
 
+#include "descent/report/page.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -190,16 +192,11 @@ std::string tune_markdown(const TuneReportData& data) {
 std::filesystem::path write_tune_report(const TuneReportData& data, const std::filesystem::path& report_dir) {
   const auto dir = report_dir / data.study;
   const std::string md = tune_markdown(data);
-  std::string html = fmt::format(
-      "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>descent tune {0}</title><style>"
-      "body{{font:14px system-ui,sans-serif;margin:2em;max-width:1400px}} .charts{{display:flex;flex-wrap:wrap;gap:12px}} "
-      ".chart .title{{font-weight:600;font-size:13px}} .chart .tick,.chart .legend,.chart .axis{{font-size:11px;fill:#444}} "
-      ".chart .frame{{fill:none;stroke:#999}} pre{{white-space:pre-wrap}}</style></head><body data-descent-status=\"ok\">"
-      "<h1>descent tune {0}</h1><div class=\"charts\">{1}",
-      text::html_escape(data.study), history_chart(data));
-  for (std::size_t i = 0; i < data.space.size(); ++i) html += slice_chart(data, i);
-  html += parallel_coordinates(data);
-  html += fmt::format("</div><pre>{}</pre><p>Written {} by descent.</p></body></html>\n", text::html_escape(md), env::utc_now());
+  std::string body = fmt::format("<h1>descent tune {}</h1><div class=\"charts\">{}", text::html_escape(data.study), history_chart(data));
+  for (std::size_t i = 0; i < data.space.size(); ++i) body += slice_chart(data, i);
+  body += parallel_coordinates(data);
+  body += fmt::format("</div><pre>{}</pre><p>Written {} by descent.</p>", text::html_escape(md), env::utc_now());
+  const std::string html = report::html_page("descent tune " + data.study, body);
   env::write_file_atomically(dir / "tune.md", md);
   env::write_file_atomically(dir / "tune.html", html);
   return dir / "tune.html";

@@ -30,9 +30,6 @@ struct StudyOutcome {
   report::ReportPaths report;
 };
 
-// Loads (or draws) the dataset a config names, with its validation split and subsets.
-data::Splits load_splits(const DataConfig& config);
-
 StudyOutcome run_study(const StudyConfig& config, const StudyOptions& options);
 
 // Where a run's parameters are kept with train.save_model: beside the store, by study and run key.

@@ -34,7 +34,7 @@ struct TuneOutcome {
   std::filesystem::path report;
 };
 
-tune::SearchSpace search_space(const TuneConfig& tune);
+tune::SearchSpace search_space(const tune::TuneOptions& options);
 
 TuneOutcome run_tune(const StudyConfig& config, const TuneOptions& options);
 

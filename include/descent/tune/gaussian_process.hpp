@@ -14,9 +14,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "descent/tune/kinds.hpp"
+
 namespace descent::tune {
 
-enum class Kernel { matern52, squared_exponential };
 
 struct Prediction {
   double mean = 0.0;

@@ -42,7 +42,7 @@ private:
 };
 
 struct BayesianOptions {
-  std::string acquisition = "ei";  // ei | ucb | kg
+  AcquisitionKind acquisition = AcquisitionKind::ei;
   Kernel kernel = Kernel::matern52;
   int initial_trials = 10;          // quasi-random (Halton) design before the GP takes over
   double ucb_beta = 4.0;

@@ -8,12 +8,12 @@
 #include <optional>
 #include <string>
 
+#include "descent/tune/kinds.hpp"
 #include "descent/tune/search_space.hpp"
 
 namespace descent::tune {
 
 enum class TrialState { running, complete, pruned, fail };
-enum class Direction { minimize, maximize };
 
 std::string state_name(TrialState state);  // "RUNNING", "COMPLETE", "PRUNED", "FAIL"
 TrialState parse_state(const std::string& name);
