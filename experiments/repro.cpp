@@ -5,6 +5,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
+#include "descent/report/page.hpp"
 #include "descent/report/series.hpp"
 #include "descent/store/store.hpp"
 #include "descent/study/study_runner.hpp"
@@ -126,15 +127,10 @@ bool run_experiment(const Experiment& experiment, const Context& context) {
   const auto path = dir / "report.md";
   env::write_file_atomically(path, md);
   if (!outcome.charts.empty()) {
-    std::string html = fmt::format(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>descent repro {0}</title><style>"
-        "body{{font:14px system-ui,sans-serif;margin:2em;max-width:1400px}} .charts{{display:flex;flex-wrap:wrap;gap:12px}} "
-        ".chart .title{{font-weight:600;font-size:13px}} .chart .tick,.chart .legend,.chart .axis{{font-size:11px;fill:#444}} "
-        ".chart .frame{{fill:none;stroke:#999}} .chart .grid{{stroke:#eee}} pre{{white-space:pre-wrap}}</style></head><body>"
-        "<h1>descent repro {0}</h1><pre>{1}</pre><div class=\"charts\">",
-        text::html_escape(experiment.name), text::html_escape(md));
-    for (const auto& chart : outcome.charts) html += report::render_svg(chart);
-    html += "</div></body></html>\n";
+    std::string body = fmt::format("<h1>descent repro {}</h1><pre>{}</pre><div class=\"charts\">", text::html_escape(experiment.name),
+                                   text::html_escape(md));
+    for (const auto& chart : outcome.charts) body += report::render_svg(chart);
+    const std::string html = report::html_page("descent repro " + experiment.name, body + "</div>");
     env::write_file_atomically(dir / "report.html", html);
   }
   fmt::print("\n{}: {}\nreport: {}\n", experiment.name, all ? "PASS" : "FAIL", path.string());

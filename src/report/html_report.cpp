@@ -10,6 +10,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
+#include "descent/report/page.hpp"
 #include "descent/report/report.hpp"
 #include "descent/report/series.hpp"
 #include "descent/report/svg_chart.hpp"
@@ -127,17 +128,6 @@ std::string render_runs(const StudyData& data) {
   return html + "</tbody></table></details>";
 }
 
-constexpr const char* kStyle = R"css(
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 0.6em 0; } th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-th:first-child, td:first-child { text-align: left; } small { color: #666; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; }
-.chart .title { font-weight: 600; font-size: 13px; } .chart .tick, .chart .legend, .chart .axis { font-size: 11px; fill: #444; }
-.chart .frame { fill: none; stroke: #999; } .chart .grid { stroke: #eee; }
-pre { background: #f6f6f6; padding: 0.8em; overflow: auto; max-height: 30em; }
-.interactive .svg-fallback { display: none; } .uplot-chart { display: none; } .interactive .uplot-chart { display: block; }
-)css";
 
 // Draws each chart with uPlot when it was inlined; reports success or the first script error on
 // <body data-descent-status>, which the report test reads in headless Chromium.
@@ -256,10 +246,7 @@ std::string render_html(const StudyData& data, const std::string& uplot_js, cons
   }
   const std::vector<std::string> revision_list(revisions.begin(), revisions.end()), host_list(hosts.begin(), hosts.end());
 
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
-  html += fmt::format("<title>descent study {}</title><style>{}{}</style></head><body>", text::html_escape(data.study.name),
-                      kStyle, uplot_css);
-  html += fmt::format("<h1>Study <code>{}</code></h1><p>{} runs; report written {} by descent {}.</p>",
+  std::string html = fmt::format("<h1>Study <code>{}</code></h1><p>{} runs; report written {} by descent {}.</p>",
                       text::html_escape(data.study.name), data.runs.size(), env::utc_now(), build_info::version);
   html += "<h2>Final results</h2><p>Median over seeds with the interquartile range; test metrics at the end of training.</p>";
   html += render_table(data);
@@ -278,8 +265,8 @@ std::string render_html(const StudyData& data, const std::string& uplot_js, cons
   html += "<details><summary>Resolved configuration</summary><pre>" + text::html_escape(config_pretty) + "</pre></details>";
   html += "<script id=\"descent-data\" type=\"application/json\">" + script_safe(payload.dump()) + "</script>";
   if (!uplot_js.empty()) html += "<script>" + uplot_js + "</script>";
-  html += std::string("<script>") + kScript + "</script></body></html>\n";
-  return html;
+  html += std::string("<script>") + kScript + "</script>";
+  return html_page("descent study " + data.study.name, html, uplot_css, nullptr);
 }
 
 std::optional<std::filesystem::path> find_web_dir() {
