@@ -3,6 +3,11 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
+# ccache keys compilations by paths relative to the checkout, so that a fresh clone elsewhere (CI)
+# reuses what an earlier build of the same sources compiled.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+
 .PHONY: all deps configure build run test bench clean
 
 all: build

@@ -117,6 +117,10 @@ TEST(Cli, ListAndVersion) {
   EXPECT_EQ(optimizers.exit_code, 0);
   EXPECT_TRUE(contains(optimizers.out, "adam")) << optimizers.out;
   EXPECT_TRUE(contains(optimizers.out, "beta2")) << optimizers.out;
+  // Optimizers added by a description alone are listed with their papers.
+  EXPECT_TRUE(contains(optimizers.out, "lamb\n")) << optimizers.out;
+  EXPECT_TRUE(contains(optimizers.out, "adabelief\n")) << optimizers.out;
+  EXPECT_TRUE(contains(optimizers.out, "paper: You et al., Large Batch Optimization for Deep Learning")) << optimizers.out;
   for (const char* what : {"schedules", "models", "datasets"}) EXPECT_EQ(run_descent({"list", what}, dir.path()).exit_code, 0);
   const auto version = run_descent({"version"}, dir.path());
   EXPECT_EQ(version.exit_code, 0);

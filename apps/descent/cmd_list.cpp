@@ -36,7 +36,7 @@ void add_list_command(CLI::App& app) {
   command->callback([what] {
     if (*what == "optimizers") {
       for (const auto& info : optim::catalog()) {
-        fmt::print("{}\n  {}\n", info.name, info.summary);
+        fmt::print("{}\n  {}\n  paper: {}\n", info.name, info.summary, info.paper);
         print_params(info.params);
       }
     } else if (*what == "schedules") {

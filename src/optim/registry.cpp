@@ -22,8 +22,10 @@ std::vector<OptimizerDescription>& registered() {
 
 }  // namespace
 
-Registration::Registration(OptimizerDescription description) {
+Registration::Registration(OptimizerDescription description, RuleBuilder<float> build_float, RuleBuilder<double> build_double) {
   auto& all = registered();
+  description.build_float = build_float;
+  description.build_double = build_double;
   if (find_by_name(all, description.name)) throw std::logic_error("optimizer '" + description.name + "' is registered twice");
   if (description.params.empty() || description.params.front().name != "lr" || !description.build_float || !description.build_double) {
     throw std::logic_error("optimizer '" + description.name + "': a description needs lr first and both builders");

@@ -59,7 +59,7 @@ struct OptimizerDescription {
   // lambda_max(P^{-1} H) ((2 + 2 beta1) / ((1 - beta1) lr) for Adam).
   std::function<std::optional<DiagonalPreconditioner>(const ParamValues&, std::int64_t steps)> preconditioner;
   Threshold preconditioned_threshold;
-  RuleBuilder<float> build_float = nullptr;
+  RuleBuilder<float> build_float = nullptr;  // set by Registration
   RuleBuilder<double> build_double = nullptr;
 
   // Validates `given` (unknown keys, ranges, check) and fills in the defaults. Throws ConfigError
@@ -76,10 +76,11 @@ struct OptimizerDescription {
   }
 };
 
-// Adds a description to the catalog. Each optimizer's file holds one, at namespace scope:
-//   const Registration registered{describe()};
+// Adds a description to the catalog, with its rule's builders. Each optimizer's file holds one,
+// at namespace scope:
+//   const Registration registration{description(), build<float>, build<double>};
 struct Registration {
-  explicit Registration(OptimizerDescription description);
+  Registration(OptimizerDescription description, RuleBuilder<float> build_float, RuleBuilder<double> build_double);
 };
 
 // Every registered optimizer, sorted by name.

@@ -12,15 +12,13 @@ template <class T>
 std::unique_ptr<Rule<T>> build(const ParamValues& resolved) {
   if (Hyper(resolved).flag("weight_decouple")) {
     return chain_rule(AdaBelief<T>{}, resolved, [](auto& chain, const Hyper& h) {
-      auto& belief = transform<ScaleByAdaBelief<T>>(chain);
-      belief.beta1 = h["beta1"], belief.beta2 = h["beta2"], belief.eps = h["eps"];
+      adam_family::bind_moments(transform<ScaleByAdaBelief<T>>(chain), h);
       transform<AddDecoupledDecay<T>>(chain).weight_decay = h["weight_decay"];
     });
   }
   return chain_rule(AdaBeliefL2<T>{}, resolved, [](auto& chain, const Hyper& h) {
     transform<AddL2Decay<T>>(chain).weight_decay = h["weight_decay"];
-    auto& belief = transform<ScaleByAdaBelief<T>>(chain);
-    belief.beta1 = h["beta1"], belief.beta2 = h["beta2"], belief.eps = h["eps"];
+    adam_family::bind_moments(transform<ScaleByAdaBelief<T>>(chain), h);
   });
 }
 
@@ -40,12 +38,10 @@ OptimizerDescription description() {
   // The update is lr P^{-1} m with P = (1 - b1^t)(sqrt(s / (1 - b2^t)) + eps): Adam's form on s.
   d.preconditioner = [](const ParamValues& h, std::int64_t steps) { return adam_family::preconditioner(h, steps, "s"); };
   d.preconditioned_threshold = adam_family::threshold;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

@@ -25,12 +25,10 @@ OptimizerDescription description() {
   d.params = {params::learning_rate(1.0), params::beta("rho", 0.9, "decay of the squared averages"), params::epsilon(1e-6),
               params::weight_decay()};
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

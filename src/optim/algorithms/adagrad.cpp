@@ -29,12 +29,10 @@ OptimizerDescription description() {
               {"initial_accumulator_value", ParamKind::real, 0.0, 0.0, 1e6, false, "starting sum of squares", {}},
               params::epsilon(1e-10)};
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

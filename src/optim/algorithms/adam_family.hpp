@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "descent/optim/chain_rule.hpp"
 #include "descent/optim/description.hpp"
 #include "descent/optim/hyperparameters.hpp"
 
@@ -24,10 +25,21 @@ inline std::optional<DiagonalPreconditioner> preconditioner(const ParamValues& h
   return DiagonalPreconditioner{std::move(slot), 1.0 - std::pow(h.at("beta1"), t), 1.0 - std::pow(h.at("beta2"), t), h.at("eps")};
 }
 
+// Adam and AdamW: on v, or on v_max with amsgrad = true.
+inline std::optional<DiagonalPreconditioner> preconditioner_on_v_or_v_max(const ParamValues& h, std::int64_t steps) {
+  return preconditioner(h, steps, h.at("amsgrad") != 0.0 ? "v_max" : "v");
+}
+
 // lambda_max(P^{-1} H) <= (2 + 2 beta1) / ((1 - beta1) lr): 38/lr at beta1 = 0.9 (Cohen et al. 2022).
 inline std::optional<double> threshold(const ParamValues& h, double lr) {
   const double beta1 = h.at("beta1");
   return (2.0 + 2.0 * beta1) / ((1.0 - beta1) * lr);
+}
+
+// Writes beta1, beta2 and eps into a transform of the family (ScaleByAdam, ScaleByDiffGrad, ...).
+template <class Moments>
+void bind_moments(Moments& moments, const Hyper& h) {
+  moments.beta1 = h["beta1"], moments.beta2 = h["beta2"], moments.eps = h["eps"];
 }
 
 }  // namespace descent::optim::adam_family

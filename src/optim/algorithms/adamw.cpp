@@ -10,8 +10,7 @@ namespace {
 template <class T, bool AmsGrad>
 std::unique_ptr<Rule<T>> adamw_rule(const ParamValues& resolved) {
   return chain_rule(AdamW<T, AmsGrad>{}, resolved, [](auto& chain, const Hyper& h) {
-    auto& adam = transform<ScaleByAdam<T, AmsGrad>>(chain);
-    adam.beta1 = h["beta1"], adam.beta2 = h["beta2"], adam.eps = h["eps"];
+    adam_family::bind_moments(transform<ScaleByAdam<T, AmsGrad>>(chain), h);
     transform<AddDecoupledDecay<T>>(chain).weight_decay = h["weight_decay"];
   });
 }
@@ -29,16 +28,12 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 1e-2, "decoupled weight decay");
   d.params.push_back(params::flag("amsgrad", "AMSGrad: divide by the running maximum of the second moment"));
   d.adaptive = true;
-  d.preconditioner = [](const ParamValues& h, std::int64_t steps) {
-    return adam_family::preconditioner(h, steps, h.at("amsgrad") != 0.0 ? "v_max" : "v");
-  };
+  d.preconditioner = adam_family::preconditioner_on_v_or_v_max;
   d.preconditioned_threshold = adam_family::threshold;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

@@ -11,8 +11,7 @@ template <class T>
 std::unique_ptr<Rule<T>> build(const ParamValues& resolved) {
   return chain_rule(AmsGrad<T>{}, resolved, [](auto& chain, const Hyper& h) {
     transform<AddL2Decay<T>>(chain).weight_decay = h["weight_decay"];
-    auto& adam = transform<ScaleByAdam<T, true>>(chain);
-    adam.beta1 = h["beta1"], adam.beta2 = h["beta2"], adam.eps = h["eps"];
+    adam_family::bind_moments(transform<ScaleByAdam<T, true>>(chain), h);
   });
 }
 
@@ -25,12 +24,10 @@ OptimizerDescription description() {
   d.adaptive = true;
   d.preconditioner = [](const ParamValues& h, std::int64_t steps) { return adam_family::preconditioner(h, steps, "v_max"); };
   d.preconditioned_threshold = adam_family::threshold;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

@@ -12,8 +12,7 @@ template <class T, bool Published>
 std::unique_ptr<Rule<T>> diffgrad_rule(const ParamValues& resolved) {
   return chain_rule(DiffGrad<T, Published>{}, resolved, [](auto& chain, const Hyper& h) {
     transform<AddL2Decay<T>>(chain).weight_decay = h["weight_decay"];
-    auto& diffgrad = transform<ScaleByDiffGrad<T, Published>>(chain);
-    diffgrad.beta1 = h["beta1"], diffgrad.beta2 = h["beta2"], diffgrad.eps = h["eps"];
+    adam_family::bind_moments(transform<ScaleByDiffGrad<T, Published>>(chain), h);
   });
 }
 
@@ -30,12 +29,10 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
   d.params.push_back(params::flag("published", "reproduce the published code (xi == 0.5: Adam at half the rate)"));
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

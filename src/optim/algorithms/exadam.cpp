@@ -24,12 +24,10 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 0.0, "decoupled weight decay");
   d.params.push_back(params::flag("growing_step", "the first version's step lr * ln(sqrt(2) * sqrt(t + 1))"));
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

@@ -1,6 +1,7 @@
 // LAMB's description (the rule: include/descent/optim/algorithms/lamb.hpp).
 #include "descent/optim/algorithms/lamb.hpp"
 
+#include "adam_family.hpp"
 #include "descent/optim/chain_rule.hpp"
 #include "descent/optim/description.hpp"
 #include "descent/optim/hyperparameters.hpp"
@@ -11,8 +12,7 @@ namespace {
 template <class T>
 std::unique_ptr<Rule<T>> build(const ParamValues& resolved) {
   return chain_rule(Lamb<T>{}, resolved, [](auto& chain, const Hyper& h) {
-    auto& adam = transform<ScaleByAdam<T>>(chain);
-    adam.beta1 = h["beta1"], adam.beta2 = h["beta2"], adam.eps = h["eps"];
+    adam_family::bind_moments(transform<ScaleByAdam<T>>(chain), h);
     transform<AddDecoupledDecay<T>>(chain).weight_decay = h["weight_decay"];
   });
 }
@@ -26,12 +26,10 @@ OptimizerDescription description() {
               params::beta("beta2", 0.999, "decay of the second moment"), params::epsilon(1e-6),
               params::weight_decay(0.0, "decay added to the step before the trust ratio")};
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

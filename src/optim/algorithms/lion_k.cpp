@@ -24,12 +24,10 @@ OptimizerDescription description() {
   d.paper = "Chen, Liu, Liang & Liu, Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts, ICLR 2024";
   d.params = {params::learning_rate(1e-4), params::beta("beta1", 0.9, "interpolation of the update"),
               params::beta("beta2", 0.99, "decay of the momentum"), params::weight_decay(0.0, "decoupled weight decay")};
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

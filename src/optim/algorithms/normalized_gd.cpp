@@ -28,8 +28,6 @@ OptimizerDescription gradient_normalized() {
   d.summary = "gradient descent normalized by the gradient norm: x -= lr * g / ||g||";
   d.paper = kPaper;
   d.params = {params::learning_rate(0.1)};
-  d.build_float = build_gradient_normalized<float>;
-  d.build_double = build_gradient_normalized<double>;
   return d;
 }
 
@@ -39,13 +37,12 @@ OptimizerDescription loss_normalized() {
   d.summary = "gradient descent normalized by the loss: x -= lr * g / f(x)";
   d.paper = kPaper;
   d.params = {params::learning_rate(0.1)};
-  d.build_float = build_loss_normalized<float>;
-  d.build_double = build_loss_normalized<double>;
   return d;
 }
 
-const Registration gradient_normalized_registration{gradient_normalized()};
-const Registration loss_normalized_registration{loss_normalized()};
+const Registration gradient_normalized_registration{gradient_normalized(), build_gradient_normalized<float>,
+                                                    build_gradient_normalized<double>};
+const Registration loss_normalized_registration{loss_normalized(), build_loss_normalized<float>, build_loss_normalized<double>};
 
 }  // namespace
 }  // namespace descent::optim

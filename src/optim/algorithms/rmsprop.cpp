@@ -35,12 +35,10 @@ OptimizerDescription description() {
               params::weight_decay(), params::unit_interval("momentum", 0.0, "momentum factor"),
               params::flag("centered", "divide by the estimated variance")};
   d.adaptive = true;
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

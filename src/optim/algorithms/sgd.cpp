@@ -44,12 +44,10 @@ OptimizerDescription description() {
   };
   // A linearly stable minimum of SGD has tr(H) <= 2/lr (Wu & Su, ICML 2023).
   d.trace_threshold = [](const ParamValues&, double lr) -> std::optional<double> { return 2.0 / lr; };
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim

@@ -20,12 +20,10 @@ OptimizerDescription description() {
   d.summary = "signSGD (Bernstein et al., 2018): x -= lr * sign(g)";
   d.paper = "Bernstein, Wang, Azizzadenesheli & Anandkumar, signSGD: Compressed Optimisation for Non-Convex Problems, ICML 2018";
   d.params = {params::learning_rate(1e-3), params::weight_decay()};
-  d.build_float = build<float>;
-  d.build_double = build<double>;
   return d;
 }
 
-const Registration registration{description()};
+const Registration registration{description(), build<float>, build<double>};
 
 }  // namespace
 }  // namespace descent::optim
