@@ -141,11 +141,10 @@ void reference_step(const std::string& name, const ParamValues& h, long t, doubl
       T &m = S0[i], &v = S1[i];
       m = b1 * m + one_minus_b1 * gi;
       v = b2 * v + one_minus_b2 * gi * gi;
-      T xi = T(0.5);
-      if (!published) {
-        xi = T(1) / (T(1) + std::exp(-std::abs(S2[i] - gi)));  // sigmoid(|g_prev - g|)
-        S2[i] = gi;
-      }
+      // The published code compares with zeros at step 1, then with an alias of g (xi = 0.5).
+      const T previous = published ? T(0) : S2[i];
+      T xi = published && t > 1 ? T(0.5) : T(1) / (T(1) + std::exp(-std::abs(previous - gi)));  // sigmoid(|g_prev - g|)
+      if (!published) S2[i] = gi;
       P[i] = P[i] + minus_lr * (c(scale) * (xi * m / (std::sqrt(v) + eps)));
     }
   } else if (name == "exadam") {

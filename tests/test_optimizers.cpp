@@ -288,7 +288,10 @@ TEST(SpecVectors, DiffGradFiveStepsTenParameters) {
 }
 
 // The published code's xi == 0.5 makes diffGrad Adam (eps on the uncorrected root) at lr / 2.
-TEST(SpecVectors, DiffGradPublishedIsAdamAtHalfTheRate) {
+// shivram1987/diffGrad's diffGrad.py: previous_grad starts at zeros, so step 1 uses
+// xi = sigmoid(|g_1|); it then aliases p.grad, so every later step has xi = 0.5 (Adam with eps on
+// the uncorrected root, at half the rate).
+TEST(SpecVectors, DiffGradPublishedIsOneDiffGradStepThenAdamAtHalfTheRate) {
   std::mt19937_64 rng(3);
   std::vector<double> x(10, 0.1), adam_x(10, 0.1), m(10, 0), v(10, 0);
   BufferOptimizer<double> optimizer("diffgrad", {{"lr", 0.02}, {"published", 1}}, {std::span<double>(x)});
@@ -298,7 +301,8 @@ TEST(SpecVectors, DiffGradPublishedIsAdamAtHalfTheRate) {
     for (int i = 0; i < 10; ++i) {
       m[i] = 0.9 * m[i] + 0.1 * g[i];
       v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      adam_x[i] -= (0.02 / 2) * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t)) * m[i] / (std::sqrt(v[i]) + 1e-8);
+      const double xi = t == 1 ? 1 / (1 + std::exp(-std::abs(g[i]))) : 0.5;
+      adam_x[i] -= 0.02 * xi * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t)) * m[i] / (std::sqrt(v[i]) + 1e-8);
     }
   }
   for (int i = 0; i < 10; ++i) EXPECT_NEAR(x[i], adam_x[i], 1e-14);

@@ -27,7 +27,10 @@ void add_repro_command(CLI::App& app) {
     for (const auto& experiment : all) {
       names.push_back(experiment.name);
       if (experiment.name == *name) {
-        repro::run_experiment(experiment, {options->store, options->report_dir, *threads, *progress});
+        // The verdict is the exit status: 0 when every check passed, 1 when any failed.
+        if (!repro::run_experiment(experiment, {options->store, options->report_dir, *threads, *progress})) {
+          exit_code() = static_cast<int>(ExitCode::runtime_failure);
+        }
         return;
       }
     }

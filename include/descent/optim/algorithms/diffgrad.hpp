@@ -6,11 +6,12 @@
 //   p  = p - lr * sqrt(1 - b2^t) / (1 - b1^t) * xi * m / (sqrt(v) + eps)
 // eps is added to the square root of the uncorrected v, as in the reference code (and old torch).
 //
-// Where implementations disagree: the published `diffGrad.py` stores `previous_grad = grad`, an
-// alias of p.grad; with in-place zero_grad and backward, g_prev is always the current gradient,
-// so xi == 0.5 and the paper's runs were Adam (eps on the uncorrected root) at half the rate.
-// `diffGrad_v2.py` clones the gradient and gives the rule above. `published = true` reproduces
-// the published code; the default is the corrected rule.
+// Where implementations disagree: the published `diffGrad.py` starts previous_grad at zeros, so
+// its first step has xi = sigmoid(|g_1|) as above; then it stores `previous_grad = grad`, an alias
+// of p.grad, and with in-place zero_grad and backward g_prev is always the current gradient: from
+// step 2 on xi == 0.5, and the paper's runs were Adam (eps on the uncorrected root) at half the
+// rate after one diffGrad step. `diffGrad_v2.py` clones the gradient and gives the rule above.
+// `published = true` reproduces the published code; the default is the corrected rule.
 #pragma once
 
 #include <cmath>
@@ -30,19 +31,22 @@ struct ScaleByDiffGrad {
   double beta2 = 0.999;
   double eps = 1e-8;
   struct Scalars {
-    T b1, one_minus_b1, b2, one_minus_b2, step_scale, eps;
+    T b1, one_minus_b1, b2, one_minus_b2, step_scale, eps, first;
   };
   Scalars prepare(const StepContext& context) const {
     const double t = static_cast<double>(context.step);
     const double scale = std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t));
     return {static_cast<T>(beta1), static_cast<T>(1.0 - beta1), static_cast<T>(beta2), static_cast<T>(1.0 - beta2),
-            static_cast<T>(scale), static_cast<T>(eps)};
+            static_cast<T>(scale), static_cast<T>(eps), static_cast<T>(context.step == 1)};
   }
   T apply(T g, T, T* s, const Scalars& c) const {
     s[0] = c.b1 * s[0] + c.one_minus_b1 * g;
     s[1] = c.b2 * s[1] + c.one_minus_b2 * g * g;
-    T xi = T(0.5);
-    if constexpr (!Published) {
+    T xi;
+    if constexpr (Published) {
+      // Step 1 against the zero-initialized previous gradient, later steps against an alias of g.
+      xi = c.first != T(0) ? T(1) / (T(1) + std::exp(-std::abs(g))) : T(0.5);
+    } else {
       xi = T(1) / (T(1) + std::exp(-std::abs(s[2] - g)));
       s[2] = g;
     }
