@@ -123,6 +123,40 @@ TEST(TorchOptimizer, SavedStateResumesBitForBit) {
   }
 }
 
+// State saved in the previous layout (optimizer identified by std::hash of its name, slots by
+// index) resumes as the current layout does.
+TEST(TorchOptimizer, StateOfThePreviousLayoutStillLoads) {
+  Problem original, resumed;
+  Optimizer adam("adam", {{"lr", 0.01}}, original.model->named_parameters());
+  train(original, 3, [&](double) { adam.step(); adam.zero_grad(); });
+  torch::serialize::OutputArchive legacy;
+  legacy.write("optimizer", torch::tensor(static_cast<std::int64_t>(std::hash<std::string>{}("adam"))));
+  legacy.write("step", torch::tensor(adam.steps_taken()));
+  legacy.write("group0/scalars", torch::zeros({0}, torch::kFloat64));
+  std::size_t offset = 0;
+  const torch::Tensor m = adam.flat_state("m"), v = adam.flat_state("v");
+  for (const auto& item : original.model->named_parameters()) {
+    const std::int64_t n = item.value().numel();
+    legacy.write(item.key() + "/0", m.slice(0, offset, offset + n).reshape(item.value().sizes()).clone());
+    legacy.write(item.key() + "/1", v.slice(0, offset, offset + n).reshape(item.value().sizes()).clone());
+    offset += static_cast<std::size_t>(n);
+  }
+  std::stringstream bytes;
+  legacy.save_to(bytes);
+  for (std::size_t i = 0; i < snapshot(original).size(); ++i) {
+    torch::NoGradGuard no_grad;
+    resumed.model->parameters()[i].copy_(original.model->parameters()[i]);
+  }
+  Optimizer loaded("adam", {{"lr", 0.01}}, resumed.model->named_parameters());
+  torch::serialize::InputArchive input;
+  input.load_from(bytes);
+  loaded.load(input);
+  train(original, 2, [&](double) { adam.step(); adam.zero_grad(); });
+  train(resumed, 2, [&](double) { loaded.step(); loaded.zero_grad(); });
+  const auto a = snapshot(original), b = snapshot(resumed);
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i]));
+}
+
 TEST(TorchOptimizer, LoadingForeignStateNamesTheProblem) {
   Problem problem;
   Optimizer adam("adam", {}, problem.model->named_parameters());

@@ -243,13 +243,16 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
     if (!archive.try_read(key, value)) throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: no entry '{}'", key));
     return value;
   };
+  // Files written before slots had names identify the optimizer by std::hash of its name and key
+  // state by slot index; they still load (on the machine that wrote them, where the hash agrees).
   c10::IValue saved_name;
-  if (!archive.try_read("optimizer_name", saved_name) || !saved_name.isString()) {
-    throw Error(ExitCode::runtime_failure, "optimizer state: no optimizer name (written by an older descent?)");
-  }
-  if (saved_name.toStringRef() != name_) {
+  const bool named = archive.try_read("optimizer_name", saved_name) && saved_name.isString();
+  if (named && saved_name.toStringRef() != name_) {
     throw Error(ExitCode::runtime_failure,
                 fmt::format("optimizer state was saved by optimizer '{}', not '{}'", saved_name.toStringRef(), name_));
+  }
+  if (!named && read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(name_))) {
+    throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", name_));
   }
   step_ = read("step").item<std::int64_t>();
   for (std::size_t g = 0; g < groups_.size(); ++g) {
@@ -259,7 +262,7 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
           group.rule->load_scalar_state(std::vector<double>(scalars.data_ptr<double>(), scalars.data_ptr<double>() + scalars.numel()));
           for (std::size_t i = 0; i < group.params.size(); ++i) {
             for (std::size_t k = 0; k < group.slots[i].size(); ++k) {
-              const std::string key = fmt::format("{}/{}", group.names[i], group.slot_names[k]);
+              const std::string key = named ? fmt::format("{}/{}", group.names[i], group.slot_names[k]) : fmt::format("{}/{}", group.names[i], k);
               const torch::Tensor value = read(key);
               if (value.sizes() != group.slots[i][k].sizes()) {
                 throw Error(ExitCode::runtime_failure, fmt::format("optimizer state '{}' has shape {}, the parameter {}", key,
