@@ -83,6 +83,18 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_TRUE(contains(missing.err, "nope.toml")) << missing.err;
   EXPECT_EQ(run_descent({"study", "x.toml", "--threads", "0"}, dir.path()).exit_code, 2);
+  // An unknown command is named, with the nearest one.
+  const auto typo = run_descent({"studdy", "x.toml"}, dir.path());
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_TRUE(contains(typo.err, "unknown command 'studdy' (did you mean 'study'?)")) << typo.err;
+  // An empty --store or --report-dir would write nowhere (or into the working folder).
+  write_file(dir / "x.toml", "[study]\nname = \"x\"\n[[optimizers]]\nname = \"sgd\"\n");
+  for (const char* option : {"--store", "--report-dir"}) {
+    const auto empty = run_descent({"study", "x.toml", option, ""}, dir.path());
+    EXPECT_EQ(empty.exit_code, 2) << option;
+    EXPECT_TRUE(contains(empty.err, std::string(option) + ": must not be empty")) << empty.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs"));
 }
 
 TEST(Cli, BadConfigsExitWithTwoAndNameTheKey) {
@@ -310,22 +322,27 @@ TEST(Cli, FastReproExperimentsRunReportAndKeepTheirVerdicts) {
 
 // Ctrl-C: the current run is recorded as failed ("interrupted"), the process exits 130, the store
 // stays sound, and the next invocation reruns that run.
-TEST(Cli, InterruptedStudyExits130AndResumes) {
-  TempDir dir;
-  write_file(dir / "slow.toml", slow_study("[0, 1]", 6));
-  const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
-  const auto db = dir / "runs/descent.db";
-  ASSERT_TRUE(wait_for(db, "SELECT count(*) FROM runs WHERE status = 'running'", "1"));
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
-  EXPECT_EQ(query(db, "SELECT message FROM runs WHERE status = 'failed'"), "interrupted");
-  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
-  const auto resumed = run_descent({"study", "slow.toml", "--quiet"}, dir.path());
-  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "2");
+// Ctrl-C exits 130 and SIGTERM (what batch schedulers send first) 143; both record the current
+// run as interrupted, and the rerun resumes.
+TEST(Cli, InterruptedStudyExits130Or143AndResumes) {
+  for (const int signal : {SIGINT, SIGTERM}) {
+    SCOPED_TRACE(signal);
+    TempDir dir;
+    write_file(dir / "slow.toml", slow_study("[0, 1]", 6));
+    const pid_t pid = spawn_descent({"study", "slow.toml"}, dir.path());
+    const auto db = dir / "runs/descent.db";
+    ASSERT_TRUE(wait_for(db, "SELECT count(*) FROM runs WHERE status = 'running'", "1"));
+    kill(pid, signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 128 + signal);
+    EXPECT_EQ(query(db, "SELECT message FROM runs WHERE status = 'failed'"), "interrupted");
+    EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+    const auto resumed = run_descent({"study", "slow.toml", "--quiet"}, dir.path());
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "2");
+  }
 }
 
 }  // namespace

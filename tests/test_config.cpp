@@ -152,6 +152,11 @@ TEST(Overrides, BadOverridesNameTheArgumentOrKey) {
   EXPECT_NE(error_of(kValid, {"train.epochs"}).find("override 'train.epochs': expected key.path=value"), std::string::npos);
   EXPECT_NE(error_of(kValid, {"=3"}).find("expected key.path=value"), std::string::npos);
   EXPECT_NE(error_of(kValid, {"optimizers[5].lr=1"}).find("index 5 is out of range (the list has 2 entries)"), std::string::npos);
+  // An index no integer type holds is out of range too (it was "stoul" and exit 1).
+  EXPECT_NE(error_of(kValid, {"optimizers[99999999999999999999].lr=1"})
+                .find("index 99999999999999999999 is out of range (the list has 2 entries)"),
+            std::string::npos)
+      << error_of(kValid, {"optimizers[99999999999999999999].lr=1"});
   EXPECT_NE(error_of(kValid, {"train.epochs.x=1"}).find("override key 'train.epochs.x': 'train.epochs' is a value, not a table"), std::string::npos);
   EXPECT_NE(error_of(kValid, {"train.epoch=3"}).find("unknown key 'train.epoch' (did you mean 'train.epochs'?)"), std::string::npos);
   EXPECT_NE(error_of(kValid, {"train.epochs=three"}).find("key 'train.epochs': expected an integer, got a string"), std::string::npos);
@@ -193,13 +198,19 @@ TEST(Config, TransformerAndTextGoTogether) {
 }
 
 // A stored run's config reads back into the same data, model, training budget and optimizer.
+// A stored run config reads back into the same config: every section goes through its options'
+// one field description both ways (the legacy store's studies touch every section).
 TEST(Config, RunConfigReadsBack) {
-  const StudyConfig config = parse_study_config(kValid, "study.toml");
-  for (std::size_t i = 0; i < config.optimizers.size(); ++i) {
-    const nlohmann::json run = run_config_json(config, i, 3);
-    const StudyConfig back = study_config_of_run(run, "run");
-    const nlohmann::json again = run_config_json(back, 0, 3);
-    for (const char* section : {"data", "model", "train", "optimizer"}) EXPECT_EQ(again.at(section), run.at(section)) << section;
+  std::vector<StudyConfig> configs = {parse_study_config(kValid, "study.toml")};
+  for (const char* study : {"features", "batches", "parallel", "text"}) {
+    configs.push_back(load_study_config(std::string(DESCENT_GOLDEN_DIR) + "/../data/legacy_store/" + study + ".toml"));
+  }
+  for (const auto& config : configs) {
+    for (std::size_t i = 0; i < config.optimizers.size(); ++i) {
+      const nlohmann::json run = run_config_json(config, i, 3);
+      const StudyConfig back = study_config_of_run(run, "run");
+      EXPECT_EQ(run_config_json(back, 0, 3), run) << config.name << " entry " << i;
+    }
   }
   const StudyConfig flags = parse_study_config(with("name = \"sgd\"", "name = \"sgd\"\nnesterov = true"), "study.toml");
   EXPECT_EQ(study_config_of_run(run_config_json(flags, 0, 0), "run").optimizers[0].hyper.at("nesterov"), 1.0);

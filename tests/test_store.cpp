@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <filesystem>
+
+#include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/store/store.hpp"
 #include "helpers.hpp"
@@ -10,6 +14,27 @@ namespace descent::store {
 namespace {
 
 const Provenance kProvenance{"host", "rev", "0.1.0"};
+
+// A write killed between mkstemp and rename leaves NAME.tmp-XXXXXX; the next study removes the
+// old ones (never a live writer's: those are younger than a minute).
+TEST(AtomicWrites, StaleTemporariesAreRemovedAndFreshOnesKept) {
+  testing::TempDir dir;
+  env::write_file_atomically(dir / "report.html", "kept");
+  for (const char* name : {"run.pt.tmp-a1B2c3", "report.html.tmp-XyZ987", "fresh.pt.tmp-QwErTy", "notes.tmp-short", "run.pt"}) {
+    testing::write_file(dir / name, "x");
+  }
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const char* name : {"run.pt.tmp-a1B2c3", "report.html.tmp-XyZ987", "notes.tmp-short", "run.pt"}) {
+    std::filesystem::last_write_time(dir / name, old);
+  }
+  EXPECT_EQ(env::remove_stale_temporaries(dir.path()), 2);
+  EXPECT_FALSE(std::filesystem::exists(dir / "run.pt.tmp-a1B2c3"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "report.html.tmp-XyZ987"));
+  for (const char* kept : {"fresh.pt.tmp-QwErTy", "notes.tmp-short", "run.pt", "report.html"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir / kept)) << kept;
+  }
+  EXPECT_EQ(env::remove_stale_temporaries(dir / "missing"), 0);
+}
 
 TEST(Store, RunLifecycleAndReadBack) {
   testing::TempDir dir;

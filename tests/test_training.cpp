@@ -270,6 +270,46 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   }
 }
 
+// A checkpoint that cannot be read back (here: truncated) is moved aside and the run starts over,
+// ending with the numbers of a run that never stopped, instead of failing on every rerun.
+TEST(Trainer, ACorruptCheckpointIsMovedAsideAndTheRunStartsOver) {
+  const auto config = small_study();
+  const data::Splits splits = data::load_splits(config.data);
+  const RunResult straight = train(run_of(config, 2), splits);
+  testing::TempDir dir;
+  TrainingRun run = run_of(config, 2);
+  run.train.checkpoint_every = 4;
+  run.checkpoint = dir / "run.pt";
+  struct StopAtNine : Callback {
+    bool on_step_end(const StepEvent& event) override { return event.step < 9; }
+  } stop;
+  Callback* callbacks[] = {&stop};
+  ASSERT_EQ(train(run, splits, callbacks).end, RunEnd::stopped);
+  ASSERT_TRUE(std::filesystem::exists(run.checkpoint));
+  std::filesystem::resize_file(run.checkpoint, std::filesystem::file_size(run.checkpoint) / 2);
+  const RunResult again = train(run, splits);
+  EXPECT_EQ(again.end, RunEnd::finished);
+  EXPECT_TRUE(std::filesystem::exists(dir / "run.pt.corrupt"));
+  EXPECT_EQ(result_rows(again), result_rows(straight));
+}
+
+// A huge but finite loss is a divergence too: at lr 1e6 the loss passes 1000 x its first value
+// long before it overflows. With the factor off, the same run ends "finished".
+TEST(Trainer, ALossFarAboveItsFirstValueIsADivergence) {
+  auto config = small_study("sgd", 1e6);
+  const data::Splits splits = data::load_splits(config.data);
+  const RunResult diverged = train(run_of(config, 0), splits);
+  EXPECT_EQ(diverged.end, RunEnd::diverged);
+  ASSERT_TRUE(diverged.diverged_step.has_value());
+  EXPECT_LT(*diverged.diverged_step, 10);
+  config.train.divergence_factor = 0;
+  config.train.max_steps = 2;
+  const RunResult unchecked = train(run_of(config, 0), splits);
+  EXPECT_NE(unchecked.end, RunEnd::diverged) << "the first steps' losses are finite";
+  const RunResult normal = train(run_of(small_study(), 0), splits);
+  EXPECT_EQ(normal.end, RunEnd::finished);
+}
+
 // Two simulated workers exchanging uncompressed gradients compute the whole batch's gradient:
 // the run follows the single-worker one up to summation order.
 TEST(DataParallel, UncompressedWorkersFollowTheSingleWorkerRun) {

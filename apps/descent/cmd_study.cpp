@@ -3,15 +3,16 @@
 #include "commands.hpp"
 #include "descent/core/error.hpp"
 #include "descent/study/study_runner.hpp"
+#include "descent/train/callbacks.hpp"
 
 namespace descent::cli {
 int finish_study_command(const study::StudyOutcome& outcome) {
-  if (!outcome.leader) return outcome.interrupted ? static_cast<int>(ExitCode::interrupted) : 0;  // rank 0 reports
+  if (!outcome.leader) return outcome.interrupted ? train::interrupted_exit_code() : 0;  // rank 0 reports
   fmt::print(stderr, "ran {} runs ({} diverged, {} failed), skipped {} already stored\n", outcome.ran, outcome.diverged,
              outcome.failed, outcome.skipped);
   fmt::print(stderr, "report: {}\n", outcome.report.markdown.string());
   fmt::print("{}\n", outcome.report.html.string());
-  if (outcome.interrupted) return static_cast<int>(ExitCode::interrupted);
+  if (outcome.interrupted) return train::interrupted_exit_code();
   return outcome.failed > 0 ? static_cast<int>(ExitCode::runtime_failure) : 0;
 }
 

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "descent/core/error.hpp"
 #include "descent/study/tuner.hpp"
+#include "descent/train/callbacks.hpp"
 
 namespace descent::cli {
 
@@ -36,7 +37,7 @@ void add_tune_command(CLI::App& app) {
       fmt::print(stderr, "best: trial {} with {} = {:.6g}\n", outcome.best->number, config.tune.objective, *outcome.best->value);
     }
     fmt::print("{}\n", outcome.report.string());
-    if (outcome.interrupted) exit_code() = static_cast<int>(ExitCode::interrupted);
+    if (outcome.interrupted) exit_code() = train::interrupted_exit_code();
   });
 }
 

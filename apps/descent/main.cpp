@@ -1,14 +1,20 @@
 // descent: a laboratory for gradient-based training. Logs and progress go to stderr, data to stdout.
-// Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 130 interrupted.
+// Exit codes: 0 success, 1 runtime failure, 2 usage or config error, 130 interrupted (Ctrl-C),
+// 143 terminated (SIGTERM).
 #include <fmt/format.h>
 
 #include <csignal>
+#include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "descent/comm/mpi.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
+#include "descent/core/text.hpp"
 #include "descent/train/callbacks.hpp"
 
 namespace descent::cli {
@@ -18,19 +24,28 @@ int& exit_code() {
   return code;
 }
 
+CLI::Validator non_empty() {
+  return CLI::Validator([](const std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); },
+                        "PATH");
+}
+
 void add_store_options(CLI::App& command, StoreOptions& options) {
-  command.add_option("--store", options.store, "SQLite run store")->capture_default_str();
-  command.add_option("--report-dir", options.report_dir, "folder for reports (one subfolder per study)")->capture_default_str();
+  command.add_option("--store", options.store, "SQLite run store")->capture_default_str()->check(non_empty());
+  command.add_option("--report-dir", options.report_dir, "folder for reports (one subfolder per study)")
+      ->capture_default_str()
+      ->check(non_empty());
 }
 
 }  // namespace descent::cli
 
 namespace {
 
-// First Ctrl-C: finish the current step, store what is consistent, stop. Second: default action.
-void on_interrupt(int) {
+// First Ctrl-C or SIGTERM: finish the current step, store what is consistent, stop. A second one:
+// the default action.
+void on_interrupt(int signal) {
+  descent::train::interrupt_signal().store(signal);
   descent::train::interrupt_flag().store(true);
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(signal, SIG_DFL);
 }
 
 // Prints the error and returns its exit code. Under MPI a failing rank ends the whole job: the
@@ -47,6 +62,17 @@ int fail(const char* what, int code) {
   return code;
 }
 
+// "descent studdy": name the word and the nearest command, which CLI11 would only call an
+// unexpected argument.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-' || argv[1][0] == '\0') return std::nullopt;
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+  const std::string word = argv[1];
+  if (std::find(names.begin(), names.end(), word) != names.end()) return std::nullopt;
+  return fmt::format("unknown command '{}'{} (descent --help lists them)", word, descent::text::did_you_mean(word, names));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,6 +80,7 @@ int main(int argc, char** argv) {
   env::pin_blas_threads_to_one();
   comm::MpiSession mpi(argc, argv);  // under mpirun: ranks become data-parallel workers
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
 
   CLI::App app{"descent: a fast C++ laboratory for gradient-based training"};
   app.require_subcommand(1);
@@ -69,6 +96,7 @@ int main(int argc, char** argv) {
   cli::add_list_command(app);
   cli::add_version_command(app);
 
+  if (const auto unknown = unknown_command(app, argc, argv)) return fail(unknown->c_str(), static_cast<int>(ExitCode::usage_error));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

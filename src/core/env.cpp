@@ -72,4 +72,19 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   }
 }
 
+int remove_stale_temporaries(const std::filesystem::path& dir, double min_age_seconds) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error)) return 0;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    const auto marker = name.rfind(".tmp-");
+    if (marker == std::string::npos || name.size() != marker + 11 || !entry.is_regular_file(error)) continue;  // mkstemp's 6 characters
+    const auto age = std::chrono::duration<double>(now - entry.last_write_time(error)).count();
+    if (age >= min_age_seconds && std::filesystem::remove(entry.path(), error)) ++removed;
+  }
+  return removed;
+}
+
 }  // namespace descent::env

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "descent/core/error.hpp"
 
@@ -76,10 +77,12 @@ void apply_override(toml::table& root, const Override& override_value) {
       node = table->get(segment);
     } else if (auto* array = node->as_array()) {
       if (!is_index(segment)) throw ConfigError(fmt::format("override key '{}': '{}' is a list; expected an index", where, parent));
-      const std::size_t index = std::stoul(segment);
-      if (index >= array->size()) {
+      std::size_t index = 0;
+      const auto [end, error] = std::from_chars(segment.data(), segment.data() + segment.size(), index);
+      if (error != std::errc() || end != segment.data() + segment.size() || index >= array->size()) {
+        // A number too large for any index is out of range too.
         throw ConfigError(fmt::format("override key '{}': index {} is out of range (the list has {} entries)", where,
-                                      index, array->size()));
+                                      segment, array->size()));
       }
       if (last) {
         with_parsed_value(override_value.raw_value, [&](const auto& value) {

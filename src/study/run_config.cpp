@@ -48,7 +48,8 @@ ScheduleConfig schedule_from_json(const nlohmann::json& json) {
   schedule.milestones = json.value("milestones", std::vector<std::int64_t>{});
   schedule.values = json.value("values", std::vector<double>{});
   schedule.boundaries = json.value("boundaries", std::vector<std::int64_t>{});
-  for (const auto& part : json.value("parts", nlohmann::json::array())) schedule.parts.push_back(schedule_from_json(part));
+  const nlohmann::json parts = json.value("parts", nlohmann::json::array());
+  for (const auto& part : parts) schedule.parts.push_back(schedule_from_json(part));
   return schedule;
 }
 
@@ -91,9 +92,8 @@ StudyConfig study_config_of_run(const nlohmann::json& run_config, const std::str
     config.optimizers.push_back({optimizer.at("name").get<std::string>(), optimizer.at("label").get<std::string>(),
                                  optimizer.at("hyper").get<ParamValues>()});
     if (run_config.contains("schedule")) config.schedule = schedule_from_json(run_config.at("schedule"));
-    for (const auto& [name, schedule] : run_config.value("schedules", nlohmann::json::object()).items()) {
-      config.hyper_schedules[name] = schedule_from_json(schedule);
-    }
+    const nlohmann::json schedules = run_config.value("schedules", nlohmann::json::object());  // items() must not outlive it
+    for (const auto& [name, schedule] : schedules.items()) config.hyper_schedules[name] = schedule_from_json(schedule);
     return config;
   } catch (const nlohmann::json::exception& error) {
     throw Error(ExitCode::runtime_failure, fmt::format("{}: not a stored run config: {}", source, error.what()));

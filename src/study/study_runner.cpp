@@ -114,6 +114,10 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
                runs.size(), options.store_path.string());
   }
   if (!todo.empty() && !splits) splits = data::load_splits(config.data);
+  // What a killed write left behind (a checkpoint's or a report's temporary) goes now.
+  for (const auto& dir : {options.store_path.parent_path() / "checkpoints", options.report_dir / config.name}) {
+    env::remove_stale_temporaries(dir);
+  }
   const std::int64_t study_id = store.upsert_study(config.name, to_json(config).dump());
   const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
   for (std::size_t k = 0; k < todo.size() && !outcome.interrupted; ++k) {

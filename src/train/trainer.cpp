@@ -88,10 +88,16 @@ void record_evaluation(MetricLog& log, std::map<std::string, double>& summary, s
   if (!inserted) best->second = std::max(best->second, evaluation.accuracy);
 }
 
+// A checkpoint that cannot be read back (truncated, foreign, of another config).
+struct CheckpointError : Error {
+  explicit CheckpointError(const std::string& message) : Error(ExitCode::runtime_failure, message) {}
+};
+
 // Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
 struct LoopState {
   std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, window_steps = 0, batch = 0;
   double window_loss = 0.0, window_bits = 0.0;
+  double initial_loss = NAN;  // the first step's loss: what divergence is measured against
 };
 
 void save_checkpoint(const std::filesystem::path& path, models::Model& model, const optim::Optimizer& optimizer,
@@ -111,6 +117,7 @@ void save_checkpoint(const std::filesystem::path& path, models::Model& model, co
   const nlohmann::json loop = {{"step", state.step},           {"samples", state.samples},   {"epoch", state.epoch},
                                {"position", state.position},   {"next_evaluation", state.next_evaluation},
                                {"window_steps", state.window_steps}, {"window_loss", state.window_loss}, {"window_bits", state.window_bits},
+                               {"initial_loss", std::isfinite(state.initial_loss) ? nlohmann::json(state.initial_loss) : nlohmann::json()},
                                {"batch", state.batch},         {"metrics", rows},            {"summary", summary}};
   archive.write("loop", c10::IValue(loop.dump()));
   std::ostringstream bytes;
@@ -143,12 +150,15 @@ LoopState load_checkpoint(const std::filesystem::path& path, models::Model& mode
     state.window_steps = loop.at("window_steps");
     state.window_loss = loop.at("window_loss");
     state.window_bits = loop.value("window_bits", 0.0);
+    if (loop.contains("initial_loss") && loop.at("initial_loss").is_number()) state.initial_loss = loop.at("initial_loss");
     state.batch = loop.at("batch");
     for (const auto& row : loop.at("metrics")) log.rows.push_back({row.at(0), row.at(1), row.at(2)});
     summary = loop.at("summary").get<std::map<std::string, double>>();
     return state;
+  } catch (const c10::Error& error) {  // without LibTorch's 20-frame backtrace
+    throw CheckpointError(fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what_without_backtrace()));
   } catch (const std::exception& error) {
-    throw Error(ExitCode::runtime_failure, fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what()));
+    throw CheckpointError(fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what()));
   }
 }
 
@@ -199,6 +209,9 @@ public:
     }
     state_.next_evaluation = run.train.eval_every_samples;
     info_ = {run.optimizer.label, run.seed, total_steps_, loader_.batches_per_epoch(), run.train.epochs, count_parameters(*model_)};
+  }
+
+  void begin() {
     for (Callback* callback : callbacks_) callback->on_begin(info_);
   }
 
@@ -252,6 +265,15 @@ public:
     window_.bits += parallel_->last_bits_per_worker();
     window_.exchange_seconds += parallel_->last_exchange_seconds();
     return value;
+  }
+
+  // A loss that is not finite, or above train.divergence_factor x the first step's loss (0: off):
+  // lr = 1e6 ends at chance with a huge but finite loss, and must not count as finished.
+  bool diverges(double loss) {
+    if (!std::isfinite(loss)) return true;
+    if (std::isnan(state_.initial_loss)) state_.initial_loss = loss;
+    const double factor = run_.train.divergence_factor;
+    return factor > 0 && loss > factor * state_.initial_loss;
   }
 
   void mark_diverged() {
@@ -448,6 +470,26 @@ TrainingRun with_regime_adaptation(TrainingRun run) {
   return run;
 }
 
+// The run's loop, resumed from its checkpoint when there is one. A checkpoint that cannot be read
+// back would block the run on every rerun: it is moved aside (FILE.corrupt) with a one-line
+// warning, and the run starts again from step 0.
+std::unique_ptr<Loop> start(const TrainingRun& run, const data::Splits& splits, std::span<Callback* const> callbacks) {
+  torch::manual_seed(run.seed);
+  auto loop = std::make_unique<Loop>(run, splits, callbacks);
+  try {
+    loop->resume_from_checkpoint();
+  } catch (const CheckpointError& error) {
+    const std::filesystem::path aside = run.checkpoint.string() + ".corrupt";
+    std::filesystem::rename(run.checkpoint, aside);
+    fmt::print(stderr, "warning: {}; moved it to {} and starting the run again\n", error.what(), aside.string());
+    torch::manual_seed(run.seed);
+    loop = std::make_unique<Loop>(run, splits, callbacks);
+    loop->resume_from_checkpoint();
+  }
+  loop->begin();
+  return loop;
+}
+
 }  // namespace
 
 void load_model(models::Model& model, const std::filesystem::path& path) {
@@ -471,22 +513,20 @@ std::int64_t planned_steps(const TrainOptions& train, std::int64_t train_size) {
 RunResult train(const TrainingRun& requested, const data::Splits& splits, std::span<Callback* const> callbacks) {
   const TrainingRun run = with_regime_adaptation(requested);
   torch::set_num_threads(static_cast<int>(run.train.threads));
-  torch::manual_seed(run.seed);
-  Loop loop(run, splits, callbacks);
-  loop.resume_from_checkpoint();
-  while (loop.continues()) {
-    const Loop::Batch batch = loop.next_batch();
-    const double loss = loop.gradient(batch);
-    if (!std::isfinite(loss)) {
-      loop.mark_diverged();
+  const std::unique_ptr<Loop> loop = start(run, splits, callbacks);
+  while (loop->continues()) {
+    const Loop::Batch batch = loop->next_batch();
+    const double loss = loop->gradient(batch);
+    if (loop->diverges(loss)) {
+      loop->mark_diverged();
       break;
     }
-    loop.update(batch, loss);
-    loop.record(batch, loss);
-    if (loop.evaluate()) break;
-    loop.checkpoint_if_due();
+    loop->update(batch, loss);
+    loop->record(batch, loss);
+    if (loop->evaluate()) break;
+    loop->checkpoint_if_due();
   }
-  return loop.finish();
+  return loop->finish();
 }
 
 }  // namespace descent::train

@@ -20,4 +20,8 @@ void pin_blas_threads_to_one();
 // renamed over the target. A crash leaves either the old file or the new one, never half.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
+// Removes the temporaries a killed write_file_atomically left in `dir` (NAME.tmp-XXXXXX) that are
+// older than `min_age_seconds`, so that a live writer's file is never touched. Returns how many.
+int remove_stale_temporaries(const std::filesystem::path& dir, double min_age_seconds = 60.0);
+
 }  // namespace descent::env

@@ -8,7 +8,7 @@
 
 namespace descent {
 
-enum class ExitCode : int { ok = 0, runtime_failure = 1, usage_error = 2, interrupted = 130 };
+enum class ExitCode : int { ok = 0, runtime_failure = 1, usage_error = 2 };  // interrupted: 128 + signal (train/callbacks.hpp)
 
 class Error : public std::runtime_error {
 public:

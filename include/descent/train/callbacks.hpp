@@ -50,7 +50,12 @@ public:
   virtual void on_end(const EndEvent&) {}
 };
 
-// Set from a signal handler (Ctrl-C); the loop checks it every step and stops cleanly.
+// Set from a signal handler (Ctrl-C, or SIGTERM from a batch scheduler); the loop checks it every
+// step and stops cleanly.
 std::atomic<bool>& interrupt_flag();
+// The signal that set it (SIGINT when set otherwise), and the exit status that reports it: 128 + the
+// signal, as shells do (130 for Ctrl-C, 143 for SIGTERM).
+std::atomic<int>& interrupt_signal();
+int interrupted_exit_code();
 
 }  // namespace descent::train

@@ -10,6 +10,8 @@
 
 namespace descent::train {
 
+inline constexpr double kDefaultDivergenceFactor = 1000.0;
+
 struct TrainOptions {
   std::int64_t epochs = 1;
   std::int64_t batch_size = 128;
@@ -19,6 +21,9 @@ struct TrainOptions {
   std::int64_t eval_every_samples = 0;  // also evaluate every this many training samples (0: epoch ends only)
   std::int64_t checkpoint_every = 0;    // save a resumable checkpoint every this many steps (0: never)
   double z_loss = 0.0;                  // classification: add z_loss * mean(log^2 Z) to the training loss
+  // A step whose training loss exceeds this factor x the first step's loss ends the run as
+  // diverged (as a non-finite loss does); 0: only non-finite losses.
+  double divergence_factor = kDefaultDivergenceFactor;
   bool save_model = false;              // keep each finished run's parameters (for `descent diagnose RUN`)
 };
 
@@ -39,6 +44,7 @@ void describe(TrainOptions& o, Fields& f) {
   f.integer("eval_every_samples", o.eval_every_samples, 0);
   f.integer("checkpoint_every", o.checkpoint_every, 0, std::numeric_limits<std::int64_t>::max(), Field{true, false});  // how often to save changes no result
   f.real("z_loss", o.z_loss, 0.0, 1e3, false, stored_if(o.z_loss > 0));
+  f.real("divergence_factor", o.divergence_factor, 0.0, 1e300, false, stored_if(o.divergence_factor != kDefaultDivergenceFactor));
   f.boolean("save_model", o.save_model, Field{true, false});
 }
 
