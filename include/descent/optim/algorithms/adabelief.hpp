@@ -12,7 +12,7 @@
 
 #include <cmath>
 
-#include "descent/optim/transforms.hpp"
+#include "descent/optim/algorithms/adam.hpp"
 
 namespace descent::optim {
 
@@ -23,15 +23,8 @@ struct ScaleByAdaBelief {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-16;
-  struct Scalars {
-    T b1, one_minus_b1, b2, one_minus_b2, inverse_bc1, inverse_sqrt_bc2, eps;
-  };
-  Scalars prepare(const StepContext& context) const {
-    const double t = static_cast<double>(context.step);
-    const double bc1 = 1.0 - std::pow(beta1, t), bc2 = 1.0 - std::pow(beta2, t);
-    return {static_cast<T>(beta1), static_cast<T>(1.0 - beta1), static_cast<T>(beta2), static_cast<T>(1.0 - beta2),
-            static_cast<T>(1.0 / bc1),  static_cast<T>(1.0 / std::sqrt(bc2)), static_cast<T>(eps)};
-  }
+  using Scalars = AdamScalars<T>;
+  Scalars prepare(const StepContext& context) const { return adam_scalars<T>(beta1, beta2, eps, context.step); }
   T apply(T g, T, T* s, const Scalars& c) const {
     s[0] = c.b1 * s[0] + c.one_minus_b1 * g;
     const T residual = g - s[0];

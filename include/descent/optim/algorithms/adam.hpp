@@ -14,6 +14,20 @@
 
 namespace descent::optim {
 
+// Adam's per-step constants, shared by the rules built on its moments (AdaBelief).
+template <class T>
+struct AdamScalars {
+  T b1, one_minus_b1, b2, one_minus_b2, inverse_bc1, inverse_sqrt_bc2, eps;
+};
+
+template <class T>
+AdamScalars<T> adam_scalars(double beta1, double beta2, double eps, std::int64_t step) {
+  const double t = static_cast<double>(step);
+  const double bc1 = 1.0 - std::pow(beta1, t), bc2 = 1.0 - std::pow(beta2, t);
+  return {static_cast<T>(beta1), static_cast<T>(1.0 - beta1), static_cast<T>(beta2), static_cast<T>(1.0 - beta2),
+          static_cast<T>(1.0 / bc1),  static_cast<T>(1.0 / std::sqrt(bc2)), static_cast<T>(eps)};
+}
+
 template <class T, bool AmsGrad = false>
 struct ScaleByAdam {
   static constexpr int slots = AmsGrad ? 3 : 2;
@@ -24,15 +38,8 @@ struct ScaleByAdam {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  struct Scalars {
-    T b1, one_minus_b1, b2, one_minus_b2, inverse_bc1, inverse_sqrt_bc2, eps;
-  };
-  Scalars prepare(const StepContext& context) const {
-    const double t = static_cast<double>(context.step);
-    const double bc1 = 1.0 - std::pow(beta1, t), bc2 = 1.0 - std::pow(beta2, t);
-    return {static_cast<T>(beta1), static_cast<T>(1.0 - beta1), static_cast<T>(beta2), static_cast<T>(1.0 - beta2),
-            static_cast<T>(1.0 / bc1),  static_cast<T>(1.0 / std::sqrt(bc2)), static_cast<T>(eps)};
-  }
+  using Scalars = AdamScalars<T>;
+  Scalars prepare(const StepContext& context) const { return adam_scalars<T>(beta1, beta2, eps, context.step); }
   T apply(T g, T, T* s, const Scalars& c) const {
     s[0] = c.b1 * s[0] + c.one_minus_b1 * g;
     s[1] = c.b2 * s[1] + c.one_minus_b2 * g * g;
