@@ -95,6 +95,11 @@ TEST(Cli, UsageErrorsExitWithTwo) {
     EXPECT_TRUE(contains(empty.err, std::string(option) + ": must not be empty")) << empty.err;
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "runs"));
+  // Number checks state their bound in a few characters.
+  const auto every = run_descent({"diagnose", "x.toml", "--every", "0"}, dir.path());
+  EXPECT_EQ(every.exit_code, 2);
+  EXPECT_TRUE(contains(every.err, "--every: must be a number > 0")) << every.err;
+  EXPECT_LT(every.err.size(), 300u) << every.err;
 }
 
 TEST(Cli, BadConfigsExitWithTwoAndNameTheKey) {

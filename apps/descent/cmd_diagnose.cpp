@@ -21,7 +21,7 @@ void add_diagnose_command(CLI::App& app) {
                   "or probe a stored run's final parameters (RUN_ID, saved with train.save_model)");
   command->add_option("file", args->file, "study file (TOML), or the id of a stored run")->required();
   command->add_option("overrides", args->overrides, "config overrides, key.path=value");
-  command->add_option("--every", *every, "steps between probe measurements (default: train.log_every)")->check(CLI::PositiveNumber);
+  command->add_option("--every", *every, "steps between probe measurements (default: train.log_every)")->check(positive_number());
   command->add_option("--threads", args->threads, "threads for training")->check(CLI::Range(1, 256));
   command->add_flag("--quiet", args->quiet, "no progress output");
   add_store_options(*command, args->store);

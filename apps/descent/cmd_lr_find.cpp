@@ -43,8 +43,8 @@ void add_lr_find_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("lr-find", "learning-rate range test on a study's first optimizer entry");
   command->add_option("file", args->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
   command->add_option("overrides", args->overrides, "config overrides, key.path=value");
-  command->add_option("--start", options->start, "first rate")->check(CLI::PositiveNumber)->capture_default_str();
-  command->add_option("--end", options->end, "last rate")->check(CLI::PositiveNumber)->capture_default_str();
+  command->add_option("--start", options->start, "first rate")->check(positive_number())->capture_default_str();
+  command->add_option("--end", options->end, "last rate")->check(positive_number())->capture_default_str();
   command->add_option("--steps", options->steps, "steps from start to end")->check(CLI::Range(10, 100000))->capture_default_str();
   command->add_option("--threads", args->threads, "threads for training")->check(CLI::Range(1, 256));
   add_store_options(*command, args->store);

@@ -16,7 +16,7 @@ void add_train_command(CLI::App& app) {
   command->add_option("file", args->file, "study file (TOML)")->required()->check(CLI::ExistingFile);
   command->add_option("overrides", args->overrides, "config overrides, key.path=value");
   command->add_option("--optimizer", *optimizer, "label of the optimizer entry (default: the first)");
-  command->add_option("--seed", *seed, "seed (default: the study's first)")->check(CLI::NonNegativeNumber);
+  command->add_option("--seed", *seed, "seed (default: the study's first)")->check(non_negative_number());
   command->add_option("--threads", args->threads, "threads for training")->check(CLI::Range(1, 256));
   command->add_flag("--quiet", args->quiet, "no progress output");
   add_store_options(*command, args->store);

@@ -31,6 +31,11 @@ struct StoreOptions {
 };
 void add_store_options(CLI::App& command, StoreOptions& options);
 
+// Number checks whose messages state the bound ("must be a number > 0"), not CLI11's range with
+// the largest double written out in 309 digits.
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+
 // What `study` and `train` share: the study file, overrides, where results go.
 struct RunArgs {
   std::string file;

@@ -29,6 +29,30 @@ CLI::Validator non_empty() {
                         "PATH");
 }
 
+namespace {
+
+CLI::Validator number_above(double bound, bool strict) {
+  return CLI::Validator(
+      [bound, strict](const std::string& value) {
+        double number = 0.0;
+        try {
+          std::size_t used = 0;
+          number = std::stod(value, &used);
+          if (used != value.size()) throw std::invalid_argument(value);
+        } catch (const std::exception&) {
+          return fmt::format("'{}' is not a number", value);
+        }
+        const bool ok = strict ? number > bound : number >= bound;
+        return ok ? std::string() : fmt::format("must be a number {} {}", strict ? ">" : ">=", bound);
+      },
+      strict ? "NUMBER > 0" : "NUMBER >= 0");
+}
+
+}  // namespace
+
+CLI::Validator positive_number() { return number_above(0.0, true); }
+CLI::Validator non_negative_number() { return number_above(0.0, false); }
+
 void add_store_options(CLI::App& command, StoreOptions& options) {
   command.add_option("--store", options.store, "SQLite run store")->capture_default_str()->check(non_empty());
   command.add_option("--report-dir", options.report_dir, "folder for reports (one subfolder per study)")
