@@ -98,7 +98,7 @@ struct Optimizer::Group {
 
 Optimizer::Optimizer(const std::string& name, const ParamValues& defaults, std::vector<ParamGroup> groups,
                      FusedOptions options)
-    : name_(name), description_(&describe(name)), options_(options) {
+    : description_(&describe(name)), options_(options) {
   const ParamValues base = description_->resolve(defaults);
   std::set<std::string> seen;
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -187,7 +187,7 @@ torch::Tensor Optimizer::flat_state(const std::string& slot) const {
         [&](const auto& g) {
           const int k = g.slot_index(slot);
           if (k < 0) {
-            throw Error(ExitCode::runtime_failure, fmt::format("optimizer '{}' has no state slot '{}' (its slots: {})", name_, slot,
+            throw Error(ExitCode::runtime_failure, fmt::format("optimizer '{}' has no state slot '{}' (its slots: {})", description_->name, slot,
                                                                g.slot_names.empty() ? "none" : fmt::format("{}", fmt::join(g.slot_names, ", "))));
           }
           for (const auto& state : g.slots) parts.push_back(state[static_cast<std::size_t>(k)].reshape(-1).to(torch::kFloat64));
@@ -206,7 +206,10 @@ std::optional<torch::Tensor> Optimizer::preconditioner() const {
           const auto form = description_->preconditioner(g.current, step_);
           if (!form) return false;
           const int k = g.slot_index(form->slot);
-          if (k < 0) throw std::logic_error(fmt::format("optimizer '{}' declares a preconditioner on a missing slot '{}'", name_, form->slot));
+          if (k < 0) {
+            throw std::logic_error(
+                fmt::format("optimizer '{}' declares a preconditioner on a missing slot '{}'", description_->name, form->slot));
+          }
           for (const auto& state : g.slots) {
             const torch::Tensor v = state[static_cast<std::size_t>(k)].reshape(-1).to(torch::kFloat64);
             parts.push_back(form->outer * ((v / form->inner).sqrt() + form->eps));
@@ -220,7 +223,7 @@ std::optional<torch::Tensor> Optimizer::preconditioner() const {
 }
 
 void Optimizer::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("optimizer_name", c10::IValue(name_));
+  archive.write("optimizer_name", c10::IValue(description_->name));
   archive.write("step", torch::tensor(step_));
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     std::visit(
@@ -247,12 +250,12 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
   // state by slot index; they still load (on the machine that wrote them, where the hash agrees).
   c10::IValue saved_name;
   const bool named = archive.try_read("optimizer_name", saved_name) && saved_name.isString();
-  if (named && saved_name.toStringRef() != name_) {
+  if (named && saved_name.toStringRef() != description_->name) {
     throw Error(ExitCode::runtime_failure,
-                fmt::format("optimizer state was saved by optimizer '{}', not '{}'", saved_name.toStringRef(), name_));
+                fmt::format("optimizer state was saved by optimizer '{}', not '{}'", saved_name.toStringRef(), description_->name));
   }
-  if (!named && read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(name_))) {
-    throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", name_));
+  if (!named && read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(description_->name))) {
+    throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", description_->name));
   }
   step_ = read("step").item<std::int64_t>();
   for (std::size_t g = 0; g < groups_.size(); ++g) {

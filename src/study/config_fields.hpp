@@ -60,10 +60,7 @@ public:
   }
   template <class E>
   void choice(const char* key, E& value, const EnumNames<E>& names, Field field = {}) {
-    if (!field.read) return;
-    std::vector<std::string> choices;
-    for (const auto& [e, name] : names) choices.push_back(name);
-    value = value_of(reader_.string(key, name_of(value, names), choices), names);
+    if (field.read) value = reader_.choice(key, value, names);
   }
   void integers(const char* key, std::vector<std::int64_t>& values, std::int64_t min, bool allow_empty, Field field = {}) {
     if (field.read) values = reader_.integer_list(key, values, min, allow_empty);

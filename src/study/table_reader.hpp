@@ -77,7 +77,7 @@ public:
 
   // A string naming one value of an enum.
   template <class E>
-  E choice(std::string_view key, E fallback, const std::vector<std::pair<E, const char*>>& names) {
+  E choice(std::string_view key, E fallback, const EnumNames<E>& names) {
     std::vector<std::string> choices;
     std::string fallback_name;
     for (const auto& [value, name] : names) {

@@ -93,11 +93,17 @@ struct CheckpointError : Error {
   explicit CheckpointError(const std::string& message) : Error(ExitCode::runtime_failure, message) {}
 };
 
+// What the loop averages between log steps; the timing parts are not checkpointed.
+struct Window {
+  double loss = 0.0, bits = 0.0, seconds = 0.0, exchange_seconds = 0.0;
+  std::int64_t steps = 0;
+};
+
 // Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
 struct LoopState {
-  std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, window_steps = 0, batch = 0;
-  double window_loss = 0.0, window_bits = 0.0;
+  std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, batch = 0;
   double initial_loss = NAN;  // the first step's loss: what divergence is measured against
+  Window window;
 };
 
 void save_checkpoint(const std::filesystem::path& path, models::Model& model, const optim::Optimizer& optimizer,
@@ -116,7 +122,7 @@ void save_checkpoint(const std::filesystem::path& path, models::Model& model, co
   for (const auto& row : log.rows) rows.push_back({row.step, row.name, row.value});
   const nlohmann::json loop = {{"step", state.step},           {"samples", state.samples},   {"epoch", state.epoch},
                                {"position", state.position},   {"next_evaluation", state.next_evaluation},
-                               {"window_steps", state.window_steps}, {"window_loss", state.window_loss}, {"window_bits", state.window_bits},
+                               {"window_steps", state.window.steps}, {"window_loss", state.window.loss}, {"window_bits", state.window.bits},
                                {"initial_loss", std::isfinite(state.initial_loss) ? nlohmann::json(state.initial_loss) : nlohmann::json()},
                                {"batch", state.batch},         {"metrics", rows},            {"summary", summary}};
   archive.write("loop", c10::IValue(loop.dump()));
@@ -147,9 +153,9 @@ LoopState load_checkpoint(const std::filesystem::path& path, models::Model& mode
     state.epoch = loop.at("epoch");
     state.position = loop.at("position");
     state.next_evaluation = loop.at("next_evaluation");
-    state.window_steps = loop.at("window_steps");
-    state.window_loss = loop.at("window_loss");
-    state.window_bits = loop.value("window_bits", 0.0);
+    state.window.steps = loop.at("window_steps");
+    state.window.loss = loop.at("window_loss");
+    state.window.bits = loop.value("window_bits", 0.0);
     if (loop.contains("initial_loss") && loop.at("initial_loss").is_number()) state.initial_loss = loop.at("initial_loss");
     state.batch = loop.at("batch");
     for (const auto& row : loop.at("metrics")) log.rows.push_back({row.at(0), row.at(1), row.at(2)});
@@ -171,7 +177,6 @@ std::unique_ptr<DataParallel> make_data_parallel(const TrainingRun& run, models:
   config.seed = run.seed;
   return std::make_unique<DataParallel>(config, model, transport);
 }
-
 
 // One run in progress: its model, optimizer, data, schedules and probes, and where the loop is.
 // train() below reads as the loop's outline; each step of it is a method here.
@@ -220,7 +225,6 @@ public:
       state_ = load_checkpoint(run_.checkpoint, *model_, optimizer_, parallel_.get(), log_, result_.summary);
       fmt::print(stderr, "resuming from {} at step {}\n", run_.checkpoint.string(), state_.step);
       sizer_.restore(state_.batch);
-      window_.steps = state_.window_steps, window_.loss = state_.window_loss, window_.bits = state_.window_bits;
     }
     loader_.start_epoch(state_.epoch);
   }
@@ -262,8 +266,8 @@ public:
     const double value = parallel_->gradient(batch.x, batch.y, shard_loss, state_.step, stop);
     agreed_stop_ = stop;  // the ranks' common decision
     if (stop) interrupt_flag() = true;
-    window_.bits += parallel_->last_bits_per_worker();
-    window_.exchange_seconds += parallel_->last_exchange_seconds();
+    state_.window.bits += parallel_->last_bits_per_worker();
+    state_.window.exchange_seconds += parallel_->last_exchange_seconds();
     return value;
   }
 
@@ -296,9 +300,9 @@ public:
 
   // The running averages at log steps, the callbacks, and an interrupt.
   void record(const Batch& batch, double loss) {
-    window_.loss += loss;
-    window_.seconds += std::chrono::duration<double>(Clock::now() - batch.start).count();
-    ++window_.steps;
+    state_.window.loss += loss;
+    state_.window.seconds += std::chrono::duration<double>(Clock::now() - batch.start).count();
+    ++state_.window.steps;
     const std::int64_t step = state_.step;
     const double lr = optimizer_.learning_rate(0);
     if (step % run_.train.log_every == 0 || budget_done()) log_window(batch, lr);
@@ -325,7 +329,6 @@ public:
 
   void checkpoint_if_due() {
     if (!checkpointing() || state_.step % run_.train.checkpoint_every != 0) return;
-    state_.window_steps = window_.steps, state_.window_loss = window_.loss, state_.window_bits = window_.bits;
     state_.batch = sizer_.current();
     save_checkpoint(run_.checkpoint, *model_, optimizer_, parallel_.get(), state_, log_, result_.summary);
   }
@@ -346,12 +349,6 @@ public:
   }
 
 private:
-  // What the loop averages between log steps; the exchange and timing parts are not checkpointed.
-  struct Window {
-    double loss = 0.0, seconds = 0.0, bits = 0.0, exchange_seconds = 0.0;
-    std::int64_t steps = 0;
-  };
-
   static std::shared_ptr<models::Model> make_model(const TrainingRun& run, const data::Splits& splits) {
     const bool classification = splits.train.task == data::Task::classification;
     return models::make_model(run.model, splits.train.sample_shape, classification ? splits.train.num_classes : 1);
@@ -369,44 +366,46 @@ private:
 
   void log_window(const Batch& batch, double lr) {
     const std::int64_t step = state_.step;
-    const double steps = static_cast<double>(window_.steps);
-    log_.add(step, "train_loss", window_.loss / steps);
+    const double steps = static_cast<double>(state_.window.steps);
+    log_.add(step, "train_loss", state_.window.loss / steps);
     log_.add(step, "lr", lr);
     for (const auto& [name, hyper_schedule] : hyper_schedules_) log_.add(step, name, optimizer_.hyperparameter(0, name));
     log_.add(step, "batch_size", static_cast<double>(batch.size));
     log_.add(step, "samples", static_cast<double>(state_.samples));
-    log_.add(step, "step_time_ms", 1e3 * window_.seconds / steps);
+    log_.add(step, "step_time_ms", 1e3 * state_.window.seconds / steps);
     for (const auto& [name, value] : model_->probe_values()) log_.add(step, name, value);  // of the last training batch
     if (parallel_) {
-      log_.add(step, "comm_bits_per_worker", window_.bits / steps);
-      log_.add(step, "comm_time_ms", 1e3 * window_.exchange_seconds / steps);
+      log_.add(step, "comm_bits_per_worker", state_.window.bits / steps);
+      log_.add(step, "comm_time_ms", 1e3 * state_.window.exchange_seconds / steps);
     }
-    window_ = {};
+    state_.window = {};
   }
 
-  void evaluate_splits() {
-    record_evaluation(log_, result_.summary, state_.step, "test", evaluate_split(*model_, test_data_));
-    if (has_validation_) record_evaluation(log_, result_.summary, state_.step, "val", evaluate_split(*model_, validation_data_));
+  // Test (and validation) loss and accuracy now, recorded; what the epoch callbacks receive.
+  std::map<std::string, double> evaluate_splits() {
+    std::map<std::string, double> evaluations;
+    const auto measure = [&](const std::string& split, const data::LabeledTensors& data) {
+      const Evaluation evaluation = evaluate_split(*model_, data);
+      record_evaluation(log_, result_.summary, state_.step, split, evaluation);
+      evaluations[split + "_loss"] = evaluation.loss;
+      evaluations[split + "_accuracy"] = evaluation.accuracy;
+    };
+    measure("test", test_data_);
+    if (has_validation_) measure("val", validation_data_);
+    return evaluations;
   }
 
   void close_epoch(bool budget_spent) {
     if (parallel_) parallel_->check_replicas_agree(*model_);
-    const std::int64_t step = state_.step;
-    const Evaluation test = evaluate_split(*model_, test_data_);
-    record_evaluation(log_, result_.summary, step, "test", test);
-    EpochEvent event{step, state_.epoch, test.loss, test.accuracy, {{"test_loss", test.loss}, {"test_accuracy", test.accuracy}}};
-    if (has_validation_) {
-      const Evaluation validation = evaluate_split(*model_, validation_data_);
-      record_evaluation(log_, result_.summary, step, "val", validation);
-      event.evaluation.insert({{"val_loss", validation.loss}, {"val_accuracy", validation.accuracy}});
-    }
+    const auto evaluations = evaluate_splits();
+    const EpochEvent event{state_.step, state_.epoch, evaluations.at("test_loss"), evaluations.at("test_accuracy"), evaluations};
     if (budget_spent && run_.evaluate_train) {
       // Summary values only: "train_loss" rows are the running training loss already.
       const Evaluation on_train = evaluate_split(*model_, train_data_);
       result_.summary["final_train_loss"] = on_train.loss;
       if (!std::isnan(on_train.accuracy)) result_.summary["final_train_accuracy"] = on_train.accuracy;
     }
-    log_.add(step, "epoch", static_cast<double>(state_.epoch + 1));
+    log_.add(state_.step, "epoch", static_cast<double>(state_.epoch + 1));
     for (Callback* callback : callbacks_) keep_going_ = callback->on_epoch_end(event) && keep_going_;
   }
 
@@ -455,7 +454,6 @@ private:
   RunInfo info_;
   Clock::time_point start_;
   LoopState state_;
-  Window window_;
   MetricLog log_;
   RunResult result_;
   bool keep_going_ = true, agreed_stop_ = false;

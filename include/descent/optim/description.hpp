@@ -94,10 +94,4 @@ std::vector<std::string> optimizer_names();
 // Validates and resolves through the optimizer's description (ConfigError on a bad name or value).
 ParamValues resolve_hyperparameters(const std::string& name, const ParamValues& given);
 
-// Builds optimizer `name` from resolved values.
-template <class T>
-std::unique_ptr<Rule<T>> make_rule(const std::string& name, const ParamValues& resolved) {
-  return describe(name).build<T>(resolved);
-}
-
 }  // namespace descent::optim

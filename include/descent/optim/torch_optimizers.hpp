@@ -45,7 +45,6 @@ public:
 
   const OptimizerDescription& description() const { return *description_; }
   std::int64_t steps_taken() const { return step_; }
-  std::size_t groups() const { return groups_.size(); }
   // The values of `group` now (after any factor), and one of them.
   const ParamValues& hyperparameters(std::size_t group) const;
   double hyperparameter(std::size_t group, const std::string& name) const;
@@ -66,7 +65,6 @@ public:
 
 private:
   struct Group;
-  std::string name_;
   const OptimizerDescription* description_;
   std::vector<std::unique_ptr<Group>> groups_;
   FusedOptions options_;

@@ -26,7 +26,7 @@ OptimizerDescription description() {
   d.summary = "Adam (Kingma & Ba, 2015) with coupled L2 weight decay (as torch.optim.Adam)";
   d.paper = "Kingma & Ba, Adam: A Method for Stochastic Optimization, ICLR 2015";
   d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
-  d.params.push_back(params::flag("amsgrad", "AMSGrad: divide by the running maximum of the second moment"));
+  d.params.push_back(adam_family::amsgrad_flag());
   d.adaptive = true;
   d.preconditioner = adam_family::preconditioner_on_v_or_v_max;
   d.preconditioned_threshold = adam_family::threshold;

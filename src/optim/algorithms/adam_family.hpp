@@ -18,6 +18,9 @@ inline std::vector<ParamSpec> params(double lr, double wd, const char* wd_doc) {
           params::beta("beta2", 0.999, "decay of the second moment"), params::epsilon(1e-8), params::weight_decay(wd, wd_doc)};
 }
 
+// Adam's and AdamW's switch to AMSGrad's running maximum.
+inline ParamSpec amsgrad_flag() { return params::flag("amsgrad", "AMSGrad: divide by the running maximum of the second moment"); }
+
 // P = (1 - beta1^t) diag(sqrt(v / (1 - beta2^t)) + eps): the update is lr P^{-1} m (Cohen et al. 2022).
 inline std::optional<DiagonalPreconditioner> preconditioner(const ParamValues& h, std::int64_t steps, std::string slot) {
   if (steps == 0) return std::nullopt;

@@ -26,7 +26,7 @@ OptimizerDescription description() {
   d.summary = "AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay (as torch.optim.AdamW)";
   d.paper = "Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019";
   d.params = adam_family::params(1e-3, 1e-2, "decoupled weight decay");
-  d.params.push_back(params::flag("amsgrad", "AMSGrad: divide by the running maximum of the second moment"));
+  d.params.push_back(adam_family::amsgrad_flag());
   d.adaptive = true;
   d.preconditioner = adam_family::preconditioner_on_v_or_v_max;
   d.preconditioned_threshold = adam_family::threshold;
