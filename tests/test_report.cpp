@@ -20,6 +20,14 @@ TEST(Quantile, MatchesNumpyLinearInterpolation) {
   EXPECT_TRUE(std::isnan(quantile({}, 0.5)));
 }
 
+// The median of {0.2, inf, inf} is inf. Interpolating between equal infinities gave NaN (the
+// "median -nan%" of a repro report whose runs did not reach their target).
+TEST(Quantile, InfiniteValuesStayInfinite) {
+  EXPECT_EQ(quantile({0.2, INFINITY, INFINITY}, 0.5), INFINITY);
+  EXPECT_EQ(quantile({0.2, INFINITY, INFINITY, INFINITY}, 0.5), INFINITY);
+  EXPECT_EQ(quantile({-INFINITY, -INFINITY, 1.0}, 0.25), -INFINITY);
+}
+
 TEST(Aggregate, BandsPerStepOverRuns) {
   const std::vector<std::vector<MetricRow>> runs = {
       {{10, "loss", 1.0}, {20, "loss", 0.5}, {20, "lr", 1.0}},

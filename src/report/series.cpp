@@ -13,6 +13,8 @@ double quantile(std::vector<double> values, double q) {
   const auto lower = static_cast<std::size_t>(std::floor(position));
   const std::size_t upper = std::min(lower + 1, values.size() - 1);
   const double weight = position - static_cast<double>(lower);
+  // Equal neighbours need no interpolation; with infinities it would give inf - inf = NaN.
+  if (weight == 0.0 || values[upper] == values[lower]) return values[lower];
   return values[lower] + weight * (values[upper] - values[lower]);
 }
 
