@@ -1,15 +1,15 @@
+// The experiment registry, one experiment's run and report, and the summary of a run of all.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
 #include "descent/report/page.hpp"
-#include "descent/report/series.hpp"
-#include "descent/store/store.hpp"
-#include "descent/study/study_runner.hpp"
-#include "study_tools.hpp"
+#include "descent/repro/experiment.hpp"
 
 namespace descent::repro {
 
@@ -29,112 +29,171 @@ Experiment opposing_signals_experiment();
 Experiment ef21_experiment();
 Experiment small_scale_proxies_experiment();
 Experiment coherence_experiment();
+Experiment thresholdout_experiment();
+Experiment bayesian_optimization_experiment();
+Experiment dynamical_stability_experiment();
+Experiment exadam_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> all = {linear_decay_experiment(),       adadagrad_experiment(), ghost_bn_experiment(),
-                                             diffgrad_functions_experiment(), lion_k_box_experiment(),
-                                             logistic_large_steps_experiment(), optimistic_omd_experiment(),
-                                             subgm_experiment(),              sso_experiment(),
-                                             gbnn_experiment(),               edge_of_stability_experiment(),
-                                             lr_vs_batch_experiment(),        opposing_signals_experiment(),
-                                             ef21_experiment(),               small_scale_proxies_experiment(),
-                                             coherence_experiment()};
+  static const std::vector<Experiment> all = {
+      linear_decay_experiment(),      adadagrad_experiment(),        ghost_bn_experiment(),
+      diffgrad_functions_experiment(), lion_k_box_experiment(),       logistic_large_steps_experiment(),
+      optimistic_omd_experiment(),    subgm_experiment(),            sso_experiment(),
+      gbnn_experiment(),              edge_of_stability_experiment(), lr_vs_batch_experiment(),
+      opposing_signals_experiment(),  ef21_experiment(),             small_scale_proxies_experiment(),
+      coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
+      dynamical_stability_experiment(), exadam_experiment()};
   return all;
 }
 
-std::string run(const study::StudyConfig& config, const Context& context) {
-  study::StudyConfig copy = config;
-  copy.train.threads = context.threads;
-  const auto outcome = study::run_study(copy, {context.store, context.report_dir, context.progress});
-  if (outcome.failed > 0) throw Error(ExitCode::runtime_failure, fmt::format("study {}: {} runs failed", config.name, outcome.failed));
-  fmt::print(stderr, "  study {}: ran {}, reused {} stored runs; report {}\n", config.name, outcome.ran, outcome.skipped,
-             outcome.report.html.string());
-  return config.name;
+void Outcome::record(const Criterion& criterion, std::string measured, bool pass) {
+  checks.push_back({criterion.name, std::move(measured), pass});
 }
 
-std::map<std::string, EntrySummary> medians(const Context& context, const std::string& study, const std::string& summary_key) {
-  store::Store store(context.store);
-  const auto record = store.find_study(study);
-  if (!record) throw Error(ExitCode::runtime_failure, "no study " + study);
-  std::map<std::string, EntrySummary> out;
-  for (const auto& run : store.runs(record->id)) {
-    if (run.status != store::RunStatus::finished) continue;
-    const auto summary = store.summary(run.id);
-    auto& entry = out[run.label];
-    entry.label = run.label;
-    if (auto it = summary.find(summary_key); it != summary.end()) entry.values.push_back(it->second);
+bool Verdict::passed() const {
+  return error.empty() && std::all_of(checks.begin(), checks.end(), [](const Check& check) { return check.pass; });
+}
+
+namespace {
+
+const char* verdict_word(bool pass) { return pass ? "PASS" : "FAIL"; }
+
+// A check that answers no declared criterion, or a criterion left unanswered, is a defect of the
+// experiment: its printed thresholds would not be what it checked.
+void require_one_check_per_criterion(const Experiment& experiment, const Outcome& outcome) {
+  bool matches = outcome.checks.size() == experiment.criteria.size();
+  for (std::size_t i = 0; matches && i < outcome.checks.size(); ++i) matches = outcome.checks[i].name == experiment.criteria[i].name;
+  if (!matches) {
+    throw Error(ExitCode::runtime_failure,
+                fmt::format("experiment {} reported {} checks that do not answer its {} declared criteria in order", experiment.name,
+                            outcome.checks.size(), experiment.criteria.size()));
   }
-  for (auto& [label, entry] : out) entry.median = report::quantile(entry.values, 0.5);
+}
+
+std::string criteria_text(const Experiment& experiment, const char* bullet) {
+  std::string out;
+  for (const auto& criterion : experiment.criteria) out += fmt::format("{}{}: {}\n", bullet, criterion.name, criterion.threshold);
   return out;
 }
 
-std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
-  store::Store store(context.store);
-  const auto record = store.find_study(study);
-  if (record) {
-    for (const auto& run : store.runs(record->id)) {
-      if (run.label == label && run.seed == seed && run.status == store::RunStatus::finished) return run.id;
-    }
-  }
-  throw Error(ExitCode::runtime_failure, fmt::format("study {} has no finished run {} seed {}", study, label, seed));
-}
-
-std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,
-                                                               const std::string& label) {
-  store::Store store(context.store);
-  std::map<std::uint64_t, std::vector<MetricRow>> out;
-  if (const auto record = store.find_study(study)) {
-    for (const auto& run : store.runs(record->id)) {
-      if (run.label == label && run.status == store::RunStatus::finished) out[run.seed] = store.metrics(run.id);
-    }
-  }
-  return out;
-}
-
-std::map<std::uint64_t, double> summary_by_seed(const Context& context, const std::string& study, const std::string& key) {
-  store::Store store(context.store);
-  std::map<std::uint64_t, double> out;
-  if (const auto record = store.find_study(study)) {
-    for (const auto& run : store.runs(record->id)) {
-      if (run.status != store::RunStatus::finished) continue;
-      const auto summary = store.summary(run.id);
-      if (auto it = summary.find(key); it != summary.end()) out[run.seed] = it->second;
-    }
-  }
-  return out;
-}
-
-std::string format_percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
-
-bool run_experiment(const Experiment& experiment, const Context& context) {
-  fmt::print("# descent repro {}\n\nPaper: {}\nClaim: {}\nPass thresholds (fixed before running): {}\nExpected time here: {}\n\n",
-             experiment.name, experiment.paper, experiment.claim, experiment.thresholds, experiment.cost);
-  std::fflush(stdout);
-  const Outcome outcome = experiment.run(context);
-  bool all = true;
-  std::string md = fmt::format("# descent repro {}\n\n- Paper: {}\n- Claim: {}\n- Pass thresholds (fixed before running): {}\n\n",
-                               experiment.name, experiment.paper, experiment.claim, experiment.thresholds);
+std::string report_markdown(const Experiment& experiment, const Context& context, const Outcome& outcome) {
+  std::string md = fmt::format("# descent repro {}\n\n- Paper: {}\n- Claim: {}\n\nPass criteria (fixed before running):\n\n{}\n",
+                               experiment.name, experiment.paper, experiment.claim, criteria_text(experiment, "- "));
   md += "| check | measured | verdict |\n|---|---|---|\n";
-  fmt::print("Measured:\n");
-  for (const auto& check : outcome.checks) {
-    all = all && check.pass;
-    fmt::print("  {}: {} -> {}\n", check.name, check.measured, check.pass ? "PASS" : "FAIL");
-    md += fmt::format("| {} | {} | {} |\n", check.name, check.measured, check.pass ? "PASS" : "FAIL");
-  }
+  for (const auto& check : outcome.checks) md += fmt::format("| {} | {} | {} |\n", check.name, check.measured, verdict_word(check.pass));
   md += "\n" + outcome.details_markdown;
   md += fmt::format("\nWritten {} by descent, store `{}`.\n", env::utc_now(), context.store.string());
+  return md;
+}
+
+void write_report(const Experiment& experiment, const Context& context, const Outcome& outcome, const std::filesystem::path& dir) {
+  const std::string md = report_markdown(experiment, context, outcome);
+  env::write_file_atomically(dir / "report.md", md);
+  std::string body = fmt::format("<h1>descent repro {}</h1><pre>{}</pre><div class=\"charts\">", text::html_escape(experiment.name),
+                                 text::html_escape(md));
+  for (const auto& chart : outcome.charts) body += report::render_svg(chart);
+  env::write_file_atomically(dir / "report.html", report::html_page("descent repro " + experiment.name, body + "</div>"));
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+Verdict run_experiment(const Experiment& experiment, const Context& context) {
+  fmt::print("# descent repro {}\n\nPaper: {}\nClaim: {}\nPass criteria (fixed before running):\n{}Expected time here: {}\n\n",
+             experiment.name, experiment.paper, experiment.claim, criteria_text(experiment, "  - "), experiment.cost);
+  std::fflush(stdout);
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome outcome = experiment.run(context);
+  require_one_check_per_criterion(experiment, outcome);
+  Verdict verdict{experiment.name, outcome.checks, "", seconds_since(start), {}};
+  fmt::print("Measured:\n");
+  for (const auto& check : outcome.checks) fmt::print("  {}: {} -> {}\n", check.name, check.measured, verdict_word(check.pass));
   const auto dir = context.report_dir / ("repro-" + experiment.name);
-  const auto path = dir / "report.md";
-  env::write_file_atomically(path, md);
-  if (!outcome.charts.empty()) {
-    std::string body = fmt::format("<h1>descent repro {}</h1><pre>{}</pre><div class=\"charts\">", text::html_escape(experiment.name),
-                                   text::html_escape(md));
-    for (const auto& chart : outcome.charts) body += report::render_svg(chart);
-    const std::string html = report::html_page("descent repro " + experiment.name, body + "</div>");
-    env::write_file_atomically(dir / "report.html", html);
+  write_report(experiment, context, outcome, dir);
+  verdict.report = dir / "report.md";
+  fmt::print("\n{}: {}\nreport: {}\n", experiment.name, verdict_word(verdict.passed()), verdict.report.string());
+  return verdict;
+}
+
+namespace {
+
+nlohmann::json summary_json(const std::vector<Verdict>& verdicts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& verdict : verdicts) {
+    nlohmann::json checks = nlohmann::json::object();
+    for (const auto& check : verdict.checks) checks[check.name] = verdict_word(check.pass);
+    out[verdict.experiment] = {{"verdict", verdict.error.empty() ? verdict_word(verdict.passed()) : "ERROR"},
+                               {"seconds", verdict.seconds},
+                               {"checks", checks},
+                               {"error", verdict.error}};
   }
-  fmt::print("\n{}: {}\nreport: {}\n", experiment.name, all ? "PASS" : "FAIL", path.string());
-  return all;
+  return out;
+}
+
+const Experiment& find_experiment(const std::string& name) {
+  for (const auto& experiment : experiments()) {
+    if (experiment.name == name) return experiment;
+  }
+  throw Error(ExitCode::runtime_failure, "no experiment " + name);
+}
+
+std::string summary_markdown(const std::vector<Verdict>& verdicts) {
+  std::string md = "# descent repro: summary\n\n| experiment | paper | verdict | checks passed | time | report |\n|---|---|---|---|---|---|\n";
+  for (const auto& verdict : verdicts) {
+    const auto& experiment = find_experiment(verdict.experiment);
+    const auto passed = std::count_if(verdict.checks.begin(), verdict.checks.end(), [](const Check& c) { return c.pass; });
+    md += fmt::format("| {} | {} | {} | {} of {} | {:.0f} s | {} |\n", verdict.experiment, experiment.paper,
+                      verdict.error.empty() ? verdict_word(verdict.passed()) : "ERROR: " + verdict.error, passed,
+                      experiment.criteria.size(), verdict.seconds, verdict.report.string());
+  }
+  return md;
+}
+
+std::string summary_html(const std::vector<Verdict>& verdicts) {
+  std::string body = "<h1>descent repro: summary</h1>";
+  for (const auto& verdict : verdicts) {
+    const auto& experiment = find_experiment(verdict.experiment);
+    const std::string word = verdict.error.empty() ? verdict_word(verdict.passed()) : "ERROR";
+    body += fmt::format("<h2><a href=\"../repro-{0}/report.html\">{0}</a>: {1} ({2:.0f} s)</h2><p>{3}</p><p>Claim: {4}</p>",
+                        text::html_escape(verdict.experiment), word, verdict.seconds, text::html_escape(experiment.paper),
+                        text::html_escape(experiment.claim));
+    if (!verdict.error.empty()) body += fmt::format("<p>Stopped: {}</p>", text::html_escape(verdict.error));
+    body += "<table><tr><th>check</th><th>threshold</th><th>measured</th><th>verdict</th></tr>";
+    for (std::size_t i = 0; i < verdict.checks.size(); ++i) {
+      const auto& check = verdict.checks[i];
+      body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", text::html_escape(check.name),
+                          text::html_escape(experiment.criteria[i].threshold), text::html_escape(check.measured),
+                          verdict_word(check.pass));
+    }
+    body += "</table>";
+  }
+  return report::html_page("descent repro: summary", body);
+}
+
+}  // namespace
+
+std::vector<Verdict> run_all(Budget budget, const Context& context) {
+  std::vector<Verdict> verdicts;
+  for (const auto& experiment : experiments()) {
+    if (budget == Budget::fast && experiment.budget != Budget::fast) continue;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      verdicts.push_back(run_experiment(experiment, context));
+    } catch (const std::exception& error) {
+      fmt::print(stderr, "{}: stopped: {}\n", experiment.name, error.what());
+      verdicts.push_back({experiment.name, {}, error.what(), seconds_since(start), {}});
+    }
+    fmt::print("\n");
+  }
+  const auto dir = context.report_dir / "repro-summary";
+  env::write_file_atomically(dir / "summary.json", summary_json(verdicts).dump(1) + "\n");
+  env::write_file_atomically(dir / "summary.md", summary_markdown(verdicts));
+  env::write_file_atomically(dir / "index.html", summary_html(verdicts));
+  fmt::print("summary: {}\n", (dir / "index.html").string());
+  return verdicts;
 }
 
 }  // namespace descent::repro

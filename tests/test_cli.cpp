@@ -296,33 +296,48 @@ TEST(Cli, DiagnoseAStoredRunsParameters) {
 // The fast experiments: thresholds printed before the measurements, a report, and every check's
 // verdict as tests/golden/repro_verdicts.json records it (a verdict that changes, either way, is a
 // decision to record there, never an accident); the exit status is the verdict.
+// `descent repro --all --budget fast` runs every fast experiment, each printing its criteria before
+// it measures, and writes the summary page; every check's verdict must equal the golden one, so a
+// verdict that changes either way is a decision recorded in tests/golden/repro_verdicts.json.
 TEST(Cli, FastReproExperimentsRunReportAndKeepTheirVerdicts) {
   TempDir dir;
   std::ifstream in(std::string(DESCENT_SOURCE_DIR) + "/tests/golden/repro_verdicts.json");
   ASSERT_TRUE(in) << "missing tests/golden/repro_verdicts.json";
   const auto golden = nlohmann::json::parse(in);
+  const auto result = run_descent({"repro", "--all", "--budget", "fast"}, dir.path());
+  const auto summary_dir = dir / "runs/reports/repro-summary";
+  ASSERT_TRUE(std::filesystem::exists(summary_dir / "index.html")) << result.out << result.err;
+  std::ifstream summary_file(summary_dir / "summary.json");
+  const auto summary = nlohmann::json::parse(summary_file);
+  bool all_pass = true;
   for (const auto& [name, verdicts] : golden.items()) {
-    const auto result = run_descent({"repro", name}, dir.path());
-    const auto thresholds = result.out.find("Pass thresholds (fixed before running)");
-    const auto measured = result.out.find("Measured:");
-    ASSERT_NE(thresholds, std::string::npos) << result.out;
-    ASSERT_NE(measured, std::string::npos) << result.out;
-    EXPECT_LT(thresholds, measured);
-    std::vector<std::string> seen;
-    std::istringstream lines(result.out);
-    for (std::string line; std::getline(lines, line);) {
-      for (const char* verdict : {"PASS", "FAIL"}) {
-        if (line.size() >= 7 && line.compare(line.size() - 7, 7, std::string("-> ") + verdict) == 0) seen.push_back(verdict);
-      }
-    }
-    const auto expected = verdicts.get<std::vector<std::string>>();
-    EXPECT_EQ(seen, expected) << name << ": the verdicts changed; if that is meant, record it in tests/golden/repro_verdicts.json\n"
-                              << result.out;
-    const bool all_pass = std::count(expected.begin(), expected.end(), "FAIL") == 0;
-    EXPECT_EQ(result.exit_code, all_pass ? 0 : 1) << name << result.err;
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(summary.contains(name)) << "the fast budget no longer runs " << name;
+    EXPECT_EQ(summary[name]["error"], "");
+    EXPECT_EQ(summary[name]["checks"], verdicts)
+        << "the verdicts changed; if that is meant, record it in tests/golden/repro_verdicts.json\n"
+        << result.out;
+    for (const auto& [check, verdict] : verdicts.items()) all_pass = all_pass && verdict == "PASS";
     EXPECT_TRUE(std::filesystem::exists(dir / ("runs/reports/repro-" + name + "/report.md")));
     EXPECT_TRUE(std::filesystem::exists(dir / ("runs/reports/repro-" + name + "/report.html")));
+    const auto header = result.out.find("# descent repro " + name + "\n");
+    ASSERT_NE(header, std::string::npos);
+    EXPECT_LT(result.out.find("Pass criteria (fixed before running)", header), result.out.find("Measured:", header));
   }
+  EXPECT_EQ(summary.size(), golden.size()) << "a fast experiment has no golden verdicts";
+  EXPECT_EQ(result.exit_code, all_pass ? 0 : 1) << result.err;
+}
+
+TEST(Cli, ReproRejectsUnknownExperimentsAndBudgets) {
+  TempDir dir;
+  const auto unknown = run_descent({"repro", "diffgrad-function"}, dir.path());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("did you mean 'diffgrad-functions'"), std::string::npos) << unknown.err;
+  const auto budget = run_descent({"repro", "--all", "--budget", "huge"}, dir.path());
+  EXPECT_EQ(budget.exit_code, 2) << budget.err;
+  const auto both = run_descent({"repro", "sso", "--all"}, dir.path());
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/reports")) << "a usage error wrote reports";
 }
 
 // Ctrl-C: the current run is recorded as failed ("interrupted"), the process exits 130, the store

@@ -10,8 +10,17 @@ namespace descent::repro {
 namespace {
 
 constexpr double kStepFraction = 0.5;
-const std::vector<double> kEtas = {0.05, 0.1, 0.25};
+// The reference code's values (timlautk/AdAdaGrad: 0.1 on MNIST, 0.25 with SGD-momentum, 0.5 on
+// CIFAR); the first version swept {0.05, 0.1, 0.25}, and 0.05 appears nowhere in the paper's runs.
+const std::vector<double> kEtas = {0.1, 0.25, 0.5};
 const std::vector<std::int64_t> kConstantBatches = {8, 128, 1024};
+
+const Criterion kFewerSteps{"steps for the eta=0.1 norm test to reach the constant-8 run's final test loss",
+                            fmt::format("from a batch of 8 with eta = 0.1, every seed reaches the constant-8 run's final test "
+                                        "loss, the median within {:.0f}% of that run's optimizer steps",
+                                        100 * kStepFraction)};
+const Criterion kBatchFallsWithEta{"final batch non-increasing in eta over {0.1, 0.25, 0.5}",
+                                   "the median final batch does not grow as eta grows (a looser test enlarges the batch less)"};
 
 study::StudyConfig base() { return study::parse_study_config(configs::adadagrad, "experiments/adadagrad/study.toml"); }
 
@@ -51,18 +60,23 @@ Outcome run_adadagrad(const Context& context) {
   bool all_reached = true;
   for (const auto& [seed, loss] : small_loss) {
     const std::int64_t reached = adaptive.count(seed) ? first_step_reaching(adaptive.at(seed), loss) : -1;
-    all_reached = all_reached && reached > 0;
-    const double fraction = reached > 0 ? static_cast<double>(reached) / small_steps.at(seed) : INFINITY;
+    if (reached < 0) {
+      all_reached = false;
+      per_seed += fmt::format("seed {}: target {:.4f} not reached; ", seed, loss);
+      continue;
+    }
+    const double fraction = static_cast<double>(reached) / small_steps.at(seed);
     fractions.push_back(fraction);
     per_seed += fmt::format("seed {}: target {:.4f} reached at step {} of {} ({:.1f}%); ", seed, loss, reached,
                             small_steps.at(seed), 100.0 * fraction);
   }
-  const double median_fraction = report::quantile(fractions, 0.5);
 
   Outcome outcome;
-  outcome.checks.push_back({"steps for the eta=0.1 norm test to reach the constant-8 run's final test loss",
-                            fmt::format("median {:.1f}% of the constant run's steps ({})", 100.0 * median_fraction, per_seed),
-                            all_reached && median_fraction <= kStepFraction});
+  const double median_fraction = all_reached ? report::quantile(fractions, 0.5) : 0.0;
+  outcome.record(kFewerSteps,
+                 all_reached ? fmt::format("median {:.1f}% of the constant run's steps ({})", 100.0 * median_fraction, per_seed)
+                             : fmt::format("not reached in every seed ({})", per_seed),
+                 all_reached && median_fraction <= kStepFraction);
 
   std::vector<double> final_batches;
   std::string md = "Softmax regression on Fashion-MNIST, AdaGrad lr 0.01, 300,000 samples (5 epochs), median over 3 seeds; "
@@ -81,9 +95,16 @@ Outcome run_adadagrad(const Context& context) {
   for (const std::int64_t batch : kConstantBatches) row(constant_study(batch), fmt::format("constant batch {}", batch));
   for (const double eta : kEtas) final_batches.push_back(row(adaptive_study(eta), fmt::format("norm test, eta {}", eta)));
   const bool monotone = std::is_sorted(final_batches.rbegin(), final_batches.rend());
-  outcome.checks.push_back({"final batch non-increasing in eta over {0.05, 0.1, 0.25}",
-                            fmt::format("median final batches {:.0f}, {:.0f}, {:.0f}", final_batches[0], final_batches[1], final_batches[2]),
-                            monotone});
+  outcome.record(kBatchFallsWithEta,
+                 fmt::format("median final batches {:.0f}, {:.0f}, {:.0f}", final_batches[0], final_batches[1], final_batches[2]),
+                 monotone);
+  md += "\nWhy the batch can reach the cap within a few dozen steps: the norm test asks for the batch b whose mean gradient's "
+        "variance estimate is at most eta^2 ||g||^2, about min(cap, B_noise / eta^2) with B_noise = tr(Sigma) / ||g||^2 the "
+        "gradient noise scale. Whenever B_noise exceeds eta^2 x 4096 (41 at eta = 0.1) the cap binds, and the 300,000-sample "
+        "budget then buys only about 70 steps at 4096; the check on steps compares against the constant-8 run's 37,500. The "
+        "statistic itself follows the reference code (per-sample variance with correction 1, summed over coordinates, on the "
+        "current batch before the step). The 50% of steps is the specs' placeholder, not a number from the paper, whose claims "
+        "are at equal sample budgets.\n";
   outcome.details_markdown = md;
   return outcome;
 }
@@ -95,10 +116,10 @@ Experiment adadagrad_experiment() {
           "Lau, Liu & Kolar, AdAdaGrad: Adaptive Batch Size Schemes for Adaptive Gradient Methods (arXiv 2402.11215)",
           "progressive batching with AdaGrad (the norm test) matches constant small-batch training while taking far fewer "
           "optimizer steps",
-          fmt::format("PASS when, from a batch of 8 with eta = 0.1, the median run reaches the constant-8 run's final test loss "
-                      "within {:.0f}% of that run's steps (every seed must reach it), and the final batch does not grow with eta",
-                      100 * kStepFraction),
-          "about 3 minutes (18 runs of softmax regression)", run_adadagrad};
+          {kFewerSteps, kBatchFallsWithEta},
+          "about 3 minutes (18 runs of softmax regression)",
+          Budget::full,
+          run_adadagrad};
 }
 
 }  // namespace descent::repro
