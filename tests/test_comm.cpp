@@ -355,6 +355,57 @@ TEST(Ef21, TheExchangeFollowsTheDefinition) {
   }
 }
 
+// EF21-SGDM (Fatkhullin, Tyurin & Richtarik, 2023) written from its definition: each worker averages
+// its gradients, v_i <- (1 - eta) v_i + eta grad_i, and runs EF21 on v_i; round 0 sends
+// v_i = g_i = grad_i. The exchange must agree to rounding.
+TEST(Ef21Sgdm, TheExchangeFollowsTheDefinition) {
+  const Quadratic problem(4, 12, 3);
+  const double gamma = 0.5 * ef21_gamma(problem, 2.0 / 12, false), eta = 0.2;
+  ExchangeConfig config = ef21_config(4, "topk", 2, Feedback::ef21_sgdm);
+  config.momentum = eta;
+  const auto iterates = run_exchange(problem, config, gamma, 60);
+  const auto topk = make_compressor<double>(spec("topk", 2), 12);
+  std::vector<double> x(12, 0.0);
+  std::vector<std::vector<double>> gi, vi;
+  for (int t = 0; t < 60; ++t) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto grad = problem.gradient(i, x);
+      if (t == 0) {
+        gi.push_back(grad), vi.push_back(grad);
+        continue;
+      }
+      std::vector<double> diff(12);
+      for (std::size_t j = 0; j < 12; ++j) {
+        vi[i][j] = (1 - eta) * vi[i][j] + eta * grad[j];
+        diff[j] = vi[i][j] - gi[i][j];
+      }
+      const auto c = topk->apply(diff, 0);
+      for (std::size_t j = 0; j < 12; ++j) gi[i][j] += c[j];
+    }
+    for (std::size_t j = 0; j < 12; ++j) x[j] -= gamma * 0.25 * (gi[0][j] + gi[1][j] + gi[2][j] + gi[3][j]);
+    for (std::size_t j = 0; j < 12; ++j) ASSERT_NEAR(iterates[static_cast<std::size_t>(t)][j], x[j], 1e-12) << "round " << t;
+  }
+}
+
+// Uncompressed, EF21-SGDM's aggregate is the exponential average of the mean gradient: after round
+// 0, g <- (1 - eta) g + eta mean_i grad_i. And it converges where EF21 with the same compressor does.
+TEST(Ef21Sgdm, UncompressedIsTheAverageOfTheMeanGradient) {
+  const std::size_t d = 6;
+  LocalTransport transport;
+  ExchangeConfig config = ef21_config(2, "none", 0, Feedback::ef21_sgdm);
+  config.momentum = 0.3;
+  GradientExchange<double> exchange(config, d, transport);
+  std::vector<double> expected(d), aggregate(d);
+  for (int t = 0; t < 5; ++t) {
+    const auto a = random_vector(d, 40 + static_cast<std::uint64_t>(t)), b = random_vector(d, 80 + static_cast<std::uint64_t>(t));
+    std::vector<std::span<const double>> views = {a, b};
+    exchange.exchange(views, t, aggregate);
+    for (std::size_t j = 0; j < d; ++j) expected[j] = t == 0 ? 0.5 * (a[j] + b[j]) : 0.7 * expected[j] + 0.3 * 0.5 * (a[j] + b[j]);
+    for (std::size_t j = 0; j < d; ++j) EXPECT_NEAR(aggregate[j], expected[j], 1e-14) << "round " << t;
+  }
+  EXPECT_EQ(exchange.states().front()->vector.size(), 2 * d) << "a worker keeps g_i and v_i";
+}
+
 // Spec acceptance (b): with TopK, EF21-W's iterates equal EF21's to 1e-12 for 100 rounds.
 TEST(Ef21, WeightedEqualsPlainUnderTopK) {
   const Quadratic problem(5, 10, 2);

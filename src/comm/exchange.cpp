@@ -34,7 +34,7 @@ GradientExchange<T>::GradientExchange(const ExchangeConfig& config, std::size_t 
   dense_ = config.compressor.name == "none" && config.feedback == Feedback::none;
   compressor_ = make_compressor<T>(config.compressor, dimension);
   for (std::size_t w = first_; w < first_ + per_process; ++w) {
-    workers_.push_back(make_worker_feedback<T>(config.feedback, compressor_, dimension, w, weights_));
+    workers_.push_back(make_worker_feedback<T>(config.feedback, compressor_, dimension, w, weights_, config.momentum));
   }
   server_ = make_server_feedback<T>(config.feedback, compressor_, dimension, weights_);
 }

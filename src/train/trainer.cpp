@@ -174,6 +174,7 @@ std::unique_ptr<DataParallel> make_data_parallel(const TrainingRun& run, models:
   config.compressor = run.comm.compressor;
   config.feedback = run.comm.feedback;
   config.smoothness = run.comm.smoothness;
+  config.momentum = run.comm.momentum;
   config.seed = run.seed;
   return std::make_unique<DataParallel>(config, model, transport);
 }

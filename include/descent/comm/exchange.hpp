@@ -22,6 +22,7 @@ struct ExchangeConfig {
   CompressorSpec compressor;
   Feedback feedback = Feedback::none;
   std::vector<double> smoothness;  // EF21-W's L_i (empty: uniform weights)
+  double momentum = 0.1;           // EF21-SGDM's eta
   std::uint64_t seed = 0;          // compression randomness
 };
 

@@ -7,6 +7,8 @@
 //            c_i = C(grad_i - g_i), g_i <- g_i + c_i; the server keeps g <- g + (1/n) sum_i c_i
 //   ef21-w - EF21-W (Richtarik, Gasanov, Burlachenko, ICLR 2024): weights w_i = L_i / sum_j L_j;
 //            the worker compresses grad_i / (n w_i) - g_i and the server forms g = sum_i w_i g_i
+//   ef21-sgdm - EF21-SGDM (Fatkhullin, Tyurin, Richtarik, NeurIPS 2023): EF21 on a momentum average
+//            v_i <- (1 - eta) v_i + eta grad_i, compressing v_i - g_i; the model steps without momentum
 // EF21 starts from g_i = grad_i(x^0) sent uncompressed, as its reference code does.
 // The server side runs on every rank (all ranks see all messages), so no broadcast is needed.
 #pragma once
@@ -21,7 +23,7 @@
 
 namespace descent::comm {
 
-enum class Feedback { none, ef, ef21, ef21_w };
+enum class Feedback { none, ef, ef21, ef21_w, ef21_sgdm };
 
 Feedback parse_feedback(const std::string& name);  // throws ConfigError naming the known ones
 std::string feedback_name(Feedback feedback);
@@ -89,11 +91,12 @@ protected:
   std::vector<T> decoded_;
 };
 
-// Worker `index` of `weights.size()` workers; weights sum to 1 (uniform for none, ef, ef21).
+// Worker `index` of `weights.size()` workers; weights sum to 1 (uniform but for ef21-w).
+// `momentum` is EF21-SGDM's eta (the other mechanisms ignore it).
 template <typename T>
 std::unique_ptr<WorkerFeedback<T>> make_worker_feedback(Feedback feedback, std::shared_ptr<const Compressor<T>> compressor,
                                                         std::size_t dimension, std::size_t index,
-                                                        const std::vector<double>& weights);
+                                                        const std::vector<double>& weights, double momentum = 0.0);
 template <typename T>
 std::unique_ptr<ServerFeedback<T>> make_server_feedback(Feedback feedback, std::shared_ptr<const Compressor<T>> compressor,
                                                         std::size_t dimension, const std::vector<double>& weights);

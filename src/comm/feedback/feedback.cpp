@@ -1,32 +1,36 @@
 #include "descent/comm/feedback.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <numeric>
 
+#include "descent/comm/options.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
 #include "mechanisms.hpp"
 
 namespace descent::comm {
 
+// One name table, kFeedbacks (comm/options.hpp), in the enum's order.
 const std::vector<std::string>& feedback_names() {
-  static const std::vector<std::string> names = {"none", "ef", "ef21", "ef21-w"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [value, name] : kFeedbacks) out.emplace_back(name);
+    return out;
+  }();
   return names;
 }
 
 Feedback parse_feedback(const std::string& name) {
-  if (name == "none") return Feedback::none;
-  if (name == "ef") return Feedback::ef;
-  if (name == "ef21") return Feedback::ef21;
-  if (name == "ef21-w") return Feedback::ef21_w;
-  throw ConfigError(fmt::format("unknown error-feedback mechanism '{}' (known: none, ef, ef21, ef21-w)", name));
+  for (const auto& [value, known] : kFeedbacks) {
+    if (name == known) return value;
+  }
+  throw ConfigError(fmt::format("unknown error-feedback mechanism '{}' (known: {})", name, fmt::join(feedback_names(), ", ")));
 }
 
-std::string feedback_name(Feedback feedback) {
-  return feedback_names()[static_cast<std::size_t>(feedback)];
-}
+std::string feedback_name(Feedback feedback) { return feedback_names()[static_cast<std::size_t>(feedback)]; }
 
 std::uint64_t message_seed(std::uint64_t seed, std::size_t worker, std::int64_t round) {
   return Rng::derived(Rng::derived(seed, worker).next(), static_cast<std::uint64_t>(round)).next();
@@ -84,7 +88,7 @@ void ServerFeedback<T>::add_weighted(std::span<const Message> messages, std::spa
 template <typename T>
 std::unique_ptr<WorkerFeedback<T>> make_worker_feedback(Feedback feedback, std::shared_ptr<const Compressor<T>> compressor,
                                                         std::size_t dimension, std::size_t index,
-                                                        const std::vector<double>& weights) {
+                                                        const std::vector<double>& weights, double momentum) {
   switch (feedback) {
     case Feedback::none: return make_plain_worker<T>(std::move(compressor), dimension);
     case Feedback::ef: return make_error_feedback_worker<T>(std::move(compressor), dimension);
@@ -94,6 +98,7 @@ std::unique_ptr<WorkerFeedback<T>> make_worker_feedback(Feedback feedback, std::
       const double scale = feedback == Feedback::ef21 ? 1.0 : 1.0 / (static_cast<double>(weights.size()) * weights[index]);
       return make_ef21_worker<T>(std::move(compressor), dimension, scale);
     }
+    case Feedback::ef21_sgdm: return make_ef21_sgdm_worker<T>(std::move(compressor), dimension, momentum);
   }
   throw std::logic_error("unhandled feedback");
 }
@@ -101,7 +106,7 @@ std::unique_ptr<WorkerFeedback<T>> make_worker_feedback(Feedback feedback, std::
 template <typename T>
 std::unique_ptr<ServerFeedback<T>> make_server_feedback(Feedback feedback, std::shared_ptr<const Compressor<T>> compressor,
                                                         std::size_t dimension, const std::vector<double>& weights) {
-  if (feedback == Feedback::ef21 || feedback == Feedback::ef21_w) {
+  if (feedback == Feedback::ef21 || feedback == Feedback::ef21_w || feedback == Feedback::ef21_sgdm) {
     return make_ef21_server<T>(std::move(compressor), dimension, weights);
   }
   return make_averaging_server<T>(std::move(compressor), dimension, weights);
@@ -111,7 +116,8 @@ std::unique_ptr<ServerFeedback<T>> make_server_feedback(Feedback feedback, std::
   template class WorkerFeedback<T>;                                                                                   \
   template class ServerFeedback<T>;                                                                                   \
   template std::unique_ptr<WorkerFeedback<T>> make_worker_feedback<T>(Feedback, std::shared_ptr<const Compressor<T>>, \
-                                                                      std::size_t, std::size_t, const std::vector<double>&); \
+                                                                      std::size_t, std::size_t, const std::vector<double>&, \
+                                                                      double);                                      \
   template std::unique_ptr<ServerFeedback<T>> make_server_feedback<T>(Feedback, std::shared_ptr<const Compressor<T>>, \
                                                                       std::size_t, const std::vector<double>&);
 DESCENT_INSTANTIATE_FEEDBACK(float)

@@ -17,6 +17,10 @@ std::unique_ptr<WorkerFeedback<T>> make_error_feedback_worker(std::shared_ptr<co
 template <typename T>
 std::unique_ptr<WorkerFeedback<T>> make_ef21_worker(std::shared_ptr<const Compressor<T>> compressor, std::size_t dimension,
                                                     double scale);
+// `momentum` is eta in v_i <- (1 - eta) v_i + eta grad_i; the server is EF21's.
+template <typename T>
+std::unique_ptr<WorkerFeedback<T>> make_ef21_sgdm_worker(std::shared_ptr<const Compressor<T>> compressor, std::size_t dimension,
+                                                         double momentum);
 template <typename T>
 std::unique_ptr<ServerFeedback<T>> make_ef21_server(std::shared_ptr<const Compressor<T>> compressor, std::size_t dimension,
                                                     const std::vector<double>& weights);
