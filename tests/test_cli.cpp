@@ -71,6 +71,40 @@ bool wait_for(const std::filesystem::path& db, const std::string& sql, const std
   return false;
 }
 
+// A report folder that cannot be written is found before any run trains, and no store is left.
+TEST(Cli, UnwritableReportDirStopsBeforeTraining) {
+  TempDir dir;
+  write_file(dir / "s.toml", slow_study("[0]", 1));
+  // A folder under a plain file cannot exist, whoever runs the test (root ignores permissions).
+  write_file(dir / "plain", "not a folder");
+  const auto result = run_descent({"study", "s.toml", "--report-dir", "plain/reports"}, dir.path());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.err, "plain/reports/slow: cannot create this folder")) << result.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/descent.db"));
+}
+
+// Someone else's SQLite file given as the store is refused before anything is written to it.
+TEST(Cli, ForeignSqliteStoreIsLeftUntouched) {
+  TempDir dir;
+  const auto foreign = dir / "shop.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('ada');", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const auto before = std::filesystem::file_size(foreign);
+  write_file(dir / "s.toml", slow_study("[0]", 1));
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"study", "s.toml", "--store", "shop.db"},
+                                               std::vector<std::string>{"report", "slow", "--store", "shop.db"}}) {
+    const auto result = run_descent(args, dir.path());
+    EXPECT_EQ(result.exit_code, 1) << args[0];
+    EXPECT_TRUE(contains(result.err, "shop.db: not a descent store: it holds a table 'customers'")) << result.err;
+  }
+  EXPECT_EQ(query(foreign, "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"), "customers");
+  EXPECT_EQ(query(foreign, "PRAGMA journal_mode"), "delete");
+  EXPECT_EQ(std::filesystem::file_size(foreign), before);
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   TempDir dir;
   EXPECT_EQ(run_descent({"--help"}, dir.path()).exit_code, 0);

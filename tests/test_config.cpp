@@ -111,6 +111,25 @@ TEST(Config, EveryErrorNamesItsKey) {
   }
 }
 
+// A study name becomes a folder of the report directory: names that cannot be one are refused
+// before any run trains, and the message does not repeat a name of any length.
+TEST(Config, StudyNamesMustBeFolderNames) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"study.name=\"" + std::string(201, 'a') + "\"", "key 'study.name': 201 characters; at most 200"},
+      {"study.name=\"..\"", "key 'study.name': '..' is not a folder name"},
+      {"study.name=\".\"", "key 'study.name': '.' is not a folder name"},
+      {"study.name=\"a/b\"", "key 'study.name': must not contain '/'"},
+      {"study.name=\"a\\tb\"", "key 'study.name': must not contain control characters"},
+  };
+  for (const auto& [override_text, expected] : cases) {
+    const std::string message = error_of(kValid, {override_text});
+    EXPECT_NE(message.find(expected), std::string::npos) << override_text.substr(0, 40) << "\n got: " << message.substr(0, 300);
+    EXPECT_LT(message.size(), 400u) << "the message repeats the name";
+  }
+  const std::vector<std::string> longest = {"study.name=\"" + std::string(200, 'a') + "\""};
+  EXPECT_NO_THROW(parse_study_config(kValid, "study.toml", longest));
+}
+
 TEST(Config, MissingSectionsAndSyntaxErrors) {
   EXPECT_NE(error_of("[train]\nepochs = 1\n").find("key 'study': missing"), std::string::npos);
   EXPECT_NE(error_of("[study]\nname = \"x\"\n").find("key 'optimizers': missing"), std::string::npos);
@@ -171,6 +190,8 @@ TEST(Config, CommSectionNamesItsKeys) {
       {"workers = 2\nfeedback = \"ef21-w\"\nsmoothness = [1.0, 2.0, 3.0]", "key 'comm.smoothness': 3 values for 2 workers"},
       {"workers = 2\nfeedback = \"ef21-w\"\nsmoothness = [1.0, -2.0]", "key 'comm.smoothness': entry 1 is -2; must be positive"},
       {"workers = -1", "key 'comm.workers': -1 is out of range"},
+      {"workers = 2\nfeedback = \"ef21-sgdm\"\nmomentum = 0.0", "key 'comm.momentum': 0 is out of range"},
+      {"workers = 2\nfeedback = \"ef21\"\nmomentum = 0.1", "unknown key 'comm.momentum'"},
   };
   const auto with_comm = [](const std::string& comm) { return std::string(kValid) + "\n[comm]\n" + comm + "\n"; };
   for (const auto& [comm, expected] : cases) {
@@ -183,6 +204,10 @@ TEST(Config, CommSectionNamesItsKeys) {
   const StudyConfig parallel = parse_study_config(with_comm("workers = 2\ncompressor = \"qsgd\""), "study.toml");
   EXPECT_EQ(run_config_json(parallel, 0, 0).at("comm").at("levels"), 4);
   EXPECT_NE(run_key(run_config_json(parallel, 0, 0)), run_key(run_config_json(plain, 0, 0)));
+  // EF21-SGDM's momentum enters the run key only under that mechanism.
+  EXPECT_FALSE(run_config_json(parallel, 0, 0).at("comm").contains("momentum"));
+  const StudyConfig sgdm = parse_study_config(with_comm("workers = 2\nfeedback = \"ef21-sgdm\"\nmomentum = 0.05"), "study.toml");
+  EXPECT_EQ(run_config_json(sgdm, 0, 0).at("comm").at("momentum"), 0.05);
 }
 
 TEST(Config, TransformerAndTextGoTogether) {

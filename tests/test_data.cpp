@@ -69,6 +69,15 @@ TEST(Idx, RejectsBrokenFiles) {
 
   write_maybe_gzipped(dir / "tiny", std::string("\x00\x00", 2));
   expect_idx_error(dir / "tiny", 1, "4-byte IDX header is incomplete");
+
+  // A header that promises 0x7fffffff images of 28 x 28 (about 1.7e12 bytes) in a 20-byte file is
+  // a truncation, found without allocating what it promises (this was std::bad_alloc, no file name).
+  write_maybe_gzipped(dir / "huge.gz", idx_bytes(0x08, {0x7fffffff, 28, 28}, {1, 2, 3, 4}));
+  expect_idx_error(dir / "huge.gz", 3, "header promises 1683627179248 values, file holds 4");
+
+  // Dimensions whose product overflows 64 bits.
+  write_maybe_gzipped(dir / "overflow.gz", idx_bytes(0x08, {0xffffffff, 0xffffffff, 0xffffffff}, {1}));
+  expect_idx_error(dir / "overflow.gz", 3, "dimensions multiply past any file size");
 }
 
 TEST(FashionMnist, LoadsAndScalesPixels) {

@@ -1,5 +1,7 @@
 #include "descent/core/env.hpp"
 
+#include <fmt/format.h>
+
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -45,6 +47,17 @@ void pin_blas_threads_to_one() {
   if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(1);
   }
+}
+
+void require_writable_directory(const std::filesystem::path& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw Error(ExitCode::runtime_failure, fmt::format("{}: cannot create this folder: {}", dir.string(), error.message()));
+  std::string probe = (dir / ".descent-write-test.tmp-XXXXXX").string();
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) throw Error(ExitCode::runtime_failure, fmt::format("{}: cannot write in this folder: {}", dir.string(), std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void write_file_atomically(const std::filesystem::path& path, const std::string& content) {

@@ -2,7 +2,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <fmt/format.h>
 #include <memory>
 
@@ -80,11 +82,24 @@ IdxArray read_idx(const std::filesystem::path& path, int expected_rank) {
     const std::uint32_t dim = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
                               (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
     array.dims.push_back(dim);
+    if (dim != 0 && count > std::numeric_limits<std::size_t>::max() / dim) {
+      throw DataError(fmt::format("{}: the header's dimensions multiply past any file size", path.string()));
+    }
     count *= dim;
   }
 
-  array.values.resize(count);
-  const std::size_t got = read_some(file.get(), array.values.data(), count, path);
+  // The header's count is a promise, not a size to allocate: a corrupt one (0x7fffffff images)
+  // would ask for gigabytes before the short file could say so. Grow with what arrives.
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  std::size_t got = 0;
+  while (got < count) {
+    const std::size_t want = std::min(kChunk, count - got);
+    array.values.resize(got + want);
+    const std::size_t read = read_some(file.get(), array.values.data() + got, want, path);
+    got += read;
+    if (read < want) break;
+  }
+  array.values.resize(got);
   if (got != count) {
     throw DataError(fmt::format("{}: truncated: header promises {} values, file holds {}", path.string(), count, got));
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "descent/core/error.hpp"
@@ -91,5 +92,21 @@ private:
   const std::filesystem::path& path_;
   bool committed_ = false;
 };
+
+// Refuses a database holding tables descent did not create (someone else's SQLite file given as
+// --store), before anything is written to it: descent's schema used to be added to it first.
+inline void require_only_descent_tables(sqlite3* db, const std::filesystem::path& path) {
+  static const std::set<std::string> known = {"schema_version", "studies",     "runs",         "metrics",
+                                              "run_summaries",  "tune_studies", "trials",       "trial_params",
+                                              "trial_intermediate_values"};
+  Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name", path);
+  while (tables.step()) {
+    const std::string name = tables.text(0);
+    if (!known.count(name)) {
+      throw StoreError(fmt::format("{}: not a descent store: it holds a table '{}' that descent did not create (left untouched)",
+                                   path.string(), name));
+    }
+  }
+}
 
 }  // namespace descent::store::sqlite

@@ -118,6 +118,7 @@ Store::Store(const std::filesystem::path& path) : path_(path) {
 Store::~Store() { sqlite3_close(db_); }
 
 void Store::migrate() {
+  sqlite::require_only_descent_tables(db_, path_);
   char* error = nullptr;
   const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
   if (sqlite3_exec(db_, pragmas, nullptr, nullptr, &error) != SQLITE_OK) {

@@ -30,7 +30,17 @@ void read_study(TableReader& root, StudyConfig& config) {
   TableReader study(*table, "study", config.source);
   config.name = study.string("name", "");
   if (config.name.empty()) study.fail("name", "missing or empty: every study needs a name");
+  // The name names the report's folder and the store's row: a file name's rules, checked before any
+  // work (a name that cannot be a folder used to fail at the report, after training every run).
+  constexpr std::size_t kLongestName = 200;
+  if (config.name.size() > kLongestName) {
+    study.fail("name", fmt::format("{} characters; at most {}", config.name.size(), kLongestName));
+  }
   if (config.name.find_first_of("/\\") != std::string::npos) study.fail("name", "must not contain '/' or '\\'");
+  if (config.name == "." || config.name == "..") study.fail("name", fmt::format("'{}' is not a folder name", config.name));
+  if (std::any_of(config.name.begin(), config.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    study.fail("name", "must not contain control characters (NUL, newline, tab, ...)");
+  }
   const auto seeds = study.integer_list("seeds", {0}, 0, false);
   config.seeds.assign(seeds.begin(), seeds.end());
   if (std::set<std::uint64_t>(config.seeds.begin(), config.seeds.end()).size() != config.seeds.size()) {
@@ -151,8 +161,8 @@ void read_tune(TableReader& root, tune::TuneOptions& options, const data::DataOp
   }
   options.thresholdout = reader.boolean("thresholdout", false);
   if (options.thresholdout) {
-    options.threshold = reader.param({"threshold", ParamKind::real, options.threshold, 0.0, 1e6, true, ""});
-    options.sigma = reader.param({"sigma", ParamKind::real, options.sigma, 0.0, 1e6, true, ""});
+    options.threshold = reader.param({"threshold", ParamKind::real, options.threshold, 0.0, 1e6, true, "", {}});
+    options.sigma = reader.param({"sigma", ParamKind::real, options.sigma, 0.0, 1e6, true, "", {}});
     options.budget = reader.integer("budget", options.budget, 1, 1000000);
   }
   options.seed = static_cast<std::uint64_t>(reader.integer("seed", 0, 0));

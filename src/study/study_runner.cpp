@@ -95,6 +95,8 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
   // Data faults must not leave anything behind: with no store yet, load the data before creating it.
   std::optional<data::Splits> splits;
   if (!std::filesystem::exists(options.store_path)) splits = data::load_splits(config.data);
+  // The report is written after every run has trained: a folder it cannot be written to is found now.
+  env::require_writable_directory(options.report_dir / config.name);
   store::Store store(options.store_path);
   const auto existing_study = store.find_study(config.name);
 

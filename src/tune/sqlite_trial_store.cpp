@@ -15,6 +15,7 @@ namespace {
 
 using store::sqlite::Statement;
 using store::sqlite::Transaction;
+using store::sqlite::require_only_descent_tables;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tune_studies (
@@ -66,6 +67,12 @@ public:
       throw StoreError(fmt::format("{}: cannot open the store: {}", path, reason));
     }
     sqlite3_busy_timeout(db_, 120000);  // other workers hold the lock for one proposal at a time
+    try {
+      require_only_descent_tables(db_, path_);
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
     exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     Transaction transaction(db_, path_);
     exec(kSchema);

@@ -20,6 +20,10 @@ void pin_blas_threads_to_one();
 // renamed over the target. A crash leaves either the old file or the new one, never half.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
+// Creates `dir` if needed and proves it writable by creating and removing a temporary file in it;
+// throws an Error naming `dir` and the reason otherwise. For folders a long job writes at its end.
+void require_writable_directory(const std::filesystem::path& dir);
+
 // Removes the temporaries a killed write_file_atomically left in `dir` (NAME.tmp-XXXXXX) that are
 // older than `min_age_seconds`, so that a live writer's file is never touched. Returns how many.
 int remove_stale_temporaries(const std::filesystem::path& dir, double min_age_seconds = 60.0);
