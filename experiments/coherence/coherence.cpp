@@ -54,12 +54,17 @@ Outcome run_coherence(const Context& context) {
   const auto real_values = m_coherence(context, real.name, real_trace);
   const auto random_values = m_coherence(context, random.name, random_trace);
   std::vector<double> real_list, random_list;
-  std::string md = "| seed | m-coherence, real labels | random labels | ratio |\n|---|---|---|---|\n";
+  // rho = (m alpha - 1) / (m - 1), the mean pairwise cosine-like agreement, does not depend on m;
+  // m-coherence = 1 + (m - 1) rho does, and compresses ratios toward 1 when rho is small.
+  const auto rho = [](double coherence) { return (coherence - 1) / (kSamples - 1); };
+  std::string md = "| seed | m-coherence, real labels | random labels | ratio | rho, real | rho, random | ratio |\n|---|---|---|---|---|---|---|\n";
   for (const auto& [seed, value] : real_values) {
     if (!random_values.count(seed)) continue;
     real_list.push_back(value);
     random_list.push_back(random_values.at(seed));
-    md += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", seed, value, random_values.at(seed), value / random_values.at(seed));
+    const double other = random_values.at(seed);
+    md += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} | {:.4f} | {:.4f} | {:.2f} |\n", seed, value, other, value / other, rho(value),
+                      rho(other), rho(value) / rho(other));
   }
   const double real_median = report::quantile(real_list, 0.5), random_median = report::quantile(random_list, 0.5);
   Outcome outcome;
@@ -69,7 +74,13 @@ Outcome run_coherence(const Context& context) {
                  real_list.size() == kSeeds && real_median >= kRatio * random_median);
   outcome.details_markdown = "MLP 784-256-256-10 (ReLU), 5,000 Fashion-MNIST training images (real or uniformly random labels), SGD lr "
                              "0.05, batch 128, 200 steps; alpha from the first 128 examples of the batch at steps 50, 100, 150, 200; "
-                             "m-coherence = 128 alpha. Per seed the median over those steps.\n\n" + md;
+                             "m-coherence = 128 alpha. Per seed the median over those steps.\n\n" + md +
+                             "\nThe 3x is the specs' number, not the paper's. The paper measures ResNet-50 on ImageNet, where "
+                             "real-label m-coherence peaks at about 40 and random-label m-coherence stays below 5, at its own m. "
+                             "m-coherence is 1 + (m - 1) rho, so its ratio between two label conditions depends on m and falls "
+                             "toward 1 when the mean pairwise agreement rho is small, as it is for this MLP at m = 128. The "
+                             "m-independent rho is reported beside it and not checked: choosing it after a FAIL would move the "
+                             "check toward the measurement.\n";
   report::ChartSpec chart{"m-coherence (128 alpha) against step: median and IQR over seeds", "step", "m-coherence", true, {}};
   chart.lines.push_back({"real labels", report::series_color(0), real_trace});
   chart.lines.push_back({"random labels", report::series_color(1), random_trace});

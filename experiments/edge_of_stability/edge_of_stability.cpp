@@ -44,7 +44,9 @@ std::vector<Criterion> criteria() {
 
 Outcome run_eos(const Context& context) {
   Outcome outcome;
-  std::string md = "| step size | steps | 2/eta | first sharpness | max sharpness | median from reaching the band on |\n|---|---|---|---|---|---|\n";
+  std::string md = "| step size | steps | 2/eta | first sharpness | max sharpness (step) | training loss then, at the end | median from "
+                   "reaching the band on |\n|---|---|---|---|---|---|---|\n";
+  bool short_of_the_limit = false;
   report::ChartSpec chart{"Sharpness against step (dashed levels: 2/eta)", "step", "top Hessian eigenvalue", false, {}};
   std::size_t colour = 0;
   for (const double rate : kRates) {
@@ -55,19 +57,29 @@ Outcome run_eos(const Context& context) {
     run(config, context);
     const auto metrics = metrics_by_seed(context, config.name, "sgd").at(0);
     report::BandSeries sharpness, threshold;
+    std::map<std::int64_t, double> train_loss;
     for (const auto& row : metrics) {
       if (row.name == "sharpness") sharpness.add(static_cast<double>(row.step), row.value);
       if (row.name == "stability_threshold") threshold.add(static_cast<double>(row.step), row.value);
+      if (row.name == "train_loss") train_loss[row.step] = row.value;
     }
     const double limit = 2.0 / rate;
     const auto& values = sharpness.median;
     const double first = values.front();
-    const double peak = *std::max_element(values.begin(), values.end());
+    const auto peak_at = std::max_element(values.begin(), values.end());
+    const double peak = *peak_at;
+    const auto peak_step = static_cast<std::int64_t>(sharpness.steps[static_cast<std::size_t>(peak_at - values.begin())]);
+    const auto loss_at = [&](std::int64_t step) {
+      const auto it = train_loss.upper_bound(step);
+      return it == train_loss.begin() ? NAN : std::prev(it)->second;
+    };
     const auto reached = std::find_if(values.begin(), values.end(), [&](double v) { return v >= (1 - kBand) * limit; });
     const std::vector<double> after(reached, values.end());
     const double settled_at = after.empty() ? NAN : report::quantile(after, 0.5);
-    md += fmt::format("| {} | {} | {:.1f} | {:.2f} | {:.2f} | {:.2f} ({} measurements) |\n", rate, config.train.epochs, limit, first, peak,
-                      settled_at, after.size());
+    md += fmt::format("| {} | {} | {:.1f} | {:.2f} | {:.2f} ({}) | {:.3g}, {:.3g} | {:.2f} ({} measurements) |\n", rate,
+                      config.train.epochs, limit, first, peak, peak_step, loss_at(peak_step), loss_at(config.train.epochs), settled_at,
+                      after.size());
+    short_of_the_limit = short_of_the_limit || peak < (1 - kBand) * limit;
     chart.lines.push_back({fmt::format("sharpness, eta {}", rate), report::series_color(colour), sharpness});
     chart.lines.push_back({fmt::format("2/eta = {:.0f}", limit), report::series_color(colour + 5), threshold});
     ++colour;
@@ -77,6 +89,13 @@ Outcome run_eos(const Context& context) {
                    after.empty() ? "never reached the band"
                                  : fmt::format("median {:.2f} over {} measurements, 2/eta {:.1f}", settled_at, after.size(), limit),
                    static_cast<int>(after.size()) >= kHoverMeasurements && std::abs(settled_at - limit) <= kBand * limit);
+  }
+  if (short_of_the_limit) {
+    md += "\nWhere the sharpness peaked short of 2/eta, compare the training loss at the peak with the loss at the end: with "
+          "cross-entropy, once the network fits its 1,000 images the margins grow and the sharpness falls again (Cohen et al. "
+          "note this decline late in cross-entropy training; their main experiments use the square loss). A run that fits "
+          "the data before its sharpness has climbed to 2/eta never reaches the edge: kept as a FAIL of this scale (a larger "
+          "data set or the square loss would let it climb further), not a defect.\n";
   }
   outcome.details_markdown = "Full-batch GD on 1,000 Fashion-MNIST images, MLP 784-64-10 (tanh), cross-entropy, 150 / eta steps; "
                              "sharpness every 20 steps by 20 Lanczos iterations on the same 1,000 images.\n\n" + md;
@@ -92,7 +111,7 @@ Experiment edge_of_stability_experiment() {
           "(ICLR 2021)",
           "under full-batch gradient descent the sharpness rises until it reaches 2/eta and then hovers at that value",
           criteria(),
-          "about half a minute",
+          "about a minute",
           Budget::full,
           run_eos};
 }

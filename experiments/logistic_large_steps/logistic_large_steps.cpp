@@ -68,15 +68,24 @@ Data make_data(std::uint64_t seed) {
   Rng rng(seed);
   std::vector<double> w(kDimension);
   double norm = 0;
-  for (auto& v : w) norm += (v = rng.normal()) * v;
+  for (auto& v : w) {
+    v = rng.normal();
+    norm += v * v;
+  }
   for (auto& v : w) v /= std::sqrt(norm);
   Data data;
   data.margin = kMargin;
   for (int i = 0; i < kSamples; ++i) {
     std::vector<double> z(kDimension);
     double along = 0, length = 0;
-    for (int j = 0; j < kDimension; ++j) along += (z[j] = rng.normal()) * w[j];
-    for (int j = 0; j < kDimension; ++j) length += (z[j] += (kMargin - along) * w[j]) * z[j];
+    for (int j = 0; j < kDimension; ++j) {
+      z[j] = rng.normal();
+      along += z[j] * w[j];
+    }
+    for (int j = 0; j < kDimension; ++j) {
+      z[j] += (kMargin - along) * w[j];
+      length += z[j] * z[j];
+    }
     data.radius = std::max(data.radius, std::sqrt(length));
     data.a.push_back(z);
   }
