@@ -105,6 +105,28 @@ TEST(Cli, ForeignSqliteStoreIsLeftUntouched) {
   EXPECT_EQ(std::filesystem::file_size(foreign), before);
 }
 
+// Three processes started on one study at once split its runs: each run is trained exactly once
+// (run ids are never reused, so a second attempt would show as an id past the count), and all of
+// them exit 0. Before leases one process's begin_run deleted another's running row.
+TEST(Cli, ConcurrentProcessesOnOneStudyTrainEachRunOnce) {
+  TempDir dir;
+  write_file(dir / "s.toml", slow_study("[0, 1, 2, 3, 4, 5]", 2));
+  std::vector<pid_t> pids;
+  for (int p = 0; p < 3; ++p) pids.push_back(spawn_descent({"study", "s.toml", "--quiet"}, dir.path()));
+  for (const pid_t pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  const auto db = dir / "runs/descent.db";
+  EXPECT_EQ(query(db, "SELECT count(*) FROM runs WHERE status = 'finished'"), "6");
+  EXPECT_EQ(query(db, "SELECT max(id) FROM runs"), "6") << "a run was trained twice";
+  EXPECT_EQ(query(db, "SELECT count(*) FROM leases"), "0");
+  EXPECT_EQ(query(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_TRUE(!std::filesystem::exists(dir / "runs/checkpoints") || std::filesystem::is_empty(dir / "runs/checkpoints"));
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   TempDir dir;
   EXPECT_EQ(run_descent({"--help"}, dir.path()).exit_code, 0);

@@ -73,6 +73,35 @@ TEST(Store, RestartingAnUnfinishedRunReplacesItAndItsData) {
   EXPECT_EQ(*store.find_run(study, "k")->diverged_step, 17);
 }
 
+// Leases: of two processes (two connections, two owners) one gets a run; a live lease keeps it, an
+// expired one gives it up, and the owner whose lease was taken writes nothing at its end.
+TEST(Store, LeasesGiveEachRunToOneOwner) {
+  testing::TempDir dir;
+  Store a(dir / "runs.db"), b(dir / "runs.db");
+  const auto study = a.upsert_study("s", "{}");
+  const Lease first{"host:1:a", 60.0}, second{"host:2:b", 60.0};
+  const auto claimed = a.claim_run(study, "k", "sgd", 0, "{}", kProvenance, first);
+  ASSERT_TRUE(claimed);
+  EXPECT_FALSE(b.claim_run(study, "k", "sgd", 0, "{}", kProvenance, second)) << "a live lease is taken";
+  EXPECT_TRUE(a.renew_lease(*claimed, first.owner));
+  EXPECT_FALSE(b.renew_lease(*claimed, second.owner)) << "only the owner beats";
+  // The owner stopped beating: with a zero-second lease its claim has expired, and b restarts the run.
+  const auto taken = b.claim_run(study, "k", "sgd", 0, "{}", kProvenance, {second.owner, 0.0});
+  ASSERT_TRUE(taken);
+  EXPECT_NE(*taken, *claimed);
+  EXPECT_FALSE(a.renew_lease(*claimed, first.owner));
+  EXPECT_FALSE(a.finish_run(*claimed, RunStatus::finished, std::nullopt, {{1, "loss", 9.0}}, {}, "", first.owner));
+  EXPECT_TRUE(b.finish_run(*taken, RunStatus::finished, std::nullopt, {{1, "loss", 0.5}}, {}, "", second.owner));
+  ASSERT_EQ(a.runs(study).size(), 1u);
+  EXPECT_EQ(a.metrics(*taken).front().value, 0.5);
+  // A finished run is nobody's to claim, and a failed one is anybody's.
+  EXPECT_FALSE(a.claim_run(study, "k", "sgd", 0, "{}", kProvenance, first));
+  const auto failed = a.claim_run(study, "f", "sgd", 0, "{}", kProvenance, first);
+  a.mark_failed(*failed, "boom");
+  EXPECT_TRUE(b.claim_run(study, "f", "sgd", 0, "{}", kProvenance, second));
+  EXPECT_EQ(a.integrity_check(), "ok");
+}
+
 TEST(Store, PersistsAcrossReopenInWalMode) {
   testing::TempDir dir;
   {

@@ -97,7 +97,7 @@ private:
 // --store), before anything is written to it: descent's schema used to be added to it first.
 inline void require_only_descent_tables(sqlite3* db, const std::filesystem::path& path) {
   static const std::set<std::string> known = {"schema_version", "studies",     "runs",         "metrics",
-                                              "run_summaries",  "tune_studies", "trials",       "trial_params",
+                                              "run_summaries",  "leases",       "tune_studies", "trials",       "trial_params",
                                               "trial_intermediate_values"};
   Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name", path);
   while (tables.step()) {

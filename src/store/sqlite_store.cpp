@@ -1,4 +1,6 @@
 #include <fmt/format.h>
+
+#include <chrono>
 #include <sqlite3.h>
 
 #include "descent/core/env.hpp"
@@ -45,6 +47,12 @@ CREATE TABLE IF NOT EXISTS metrics (
   value REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, name, step);
+-- Added after schema 1 without a version change: older descent ignores it (and cannot share work).
+CREATE TABLE IF NOT EXISTS leases (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  owner TEXT NOT NULL,
+  heartbeat REAL NOT NULL  -- seconds since the epoch
+);
 CREATE TABLE IF NOT EXISTS run_summaries (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   name TEXT NOT NULL,
@@ -184,15 +192,13 @@ std::optional<RunRecord> Store::find_run_by_id(std::int64_t run_id) {
 void Store::delete_run(std::int64_t run_id) {
   // Children first: the cascade needs foreign_keys=ON, which another client may not have set.
   for (const char* sql : {"DELETE FROM metrics WHERE run_id = ?", "DELETE FROM run_summaries WHERE run_id = ?",
-                          "DELETE FROM runs WHERE id = ?"}) {
+                          "DELETE FROM leases WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
     Statement(db_, sql, path_).bind(1, run_id).run();
   }
 }
 
-std::int64_t Store::begin_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
-                              std::uint64_t seed, const std::string& config_json, const Provenance& provenance) {
-  Transaction transaction(db_, path_);
-  if (auto earlier = find_run(study_id, run_key)) delete_run(earlier->id);
+std::int64_t Store::insert_running(std::int64_t study_id, const std::string& run_key, const std::string& label,
+                                   std::uint64_t seed, const std::string& config_json, const Provenance& provenance) {
   Statement insert(db_,
                    "INSERT INTO runs (study_id, run_key, label, seed, config_json, status, started_at, host, "
                    "git_revision, descent_version) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
@@ -207,15 +213,69 @@ std::int64_t Store::begin_run(std::int64_t study_id, const std::string& run_key,
       .bind(8, provenance.git_revision)
       .bind(9, provenance.descent_version)
       .run();
-  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::int64_t Store::begin_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
+                              std::uint64_t seed, const std::string& config_json, const Provenance& provenance) {
+  Transaction transaction(db_, path_);
+  if (auto earlier = find_run(study_id, run_key)) delete_run(earlier->id);
+  const std::int64_t id = insert_running(study_id, run_key, label, seed, config_json, provenance);
   transaction.commit();
   return id;
 }
 
-void Store::finish_run(std::int64_t run_id, RunStatus status, std::optional<std::int64_t> diverged_step,
-                       const std::vector<MetricRow>& metrics, const std::map<std::string, double>& summary,
-                       const std::string& message) {
+namespace {
+
+double now_in_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+}  // namespace
+
+std::optional<std::int64_t> Store::claim_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
+                                             std::uint64_t seed, const std::string& config_json, const Provenance& provenance,
+                                             const Lease& lease) {
+  Transaction transaction(db_, path_);  // BEGIN IMMEDIATE: one claimant at a time, so the check holds
+  if (const auto earlier = find_run(study_id, run_key)) {
+    if (earlier->status == RunStatus::finished || earlier->status == RunStatus::diverged) return std::nullopt;
+    if (earlier->status == RunStatus::running && lease_alive_elsewhere(earlier->id, lease)) return std::nullopt;
+    delete_run(earlier->id);  // failed, interrupted, or its owner stopped beating: start it over
+  }
+  const std::int64_t id = insert_running(study_id, run_key, label, seed, config_json, provenance);
+  Statement(db_, "INSERT INTO leases (run_id, owner, heartbeat) VALUES (?, ?, ?)", path_)
+      .bind(1, id)
+      .bind(2, lease.owner)
+      .bind(3, now_in_seconds())
+      .run();
+  transaction.commit();
+  return id;
+}
+
+bool Store::lease_alive_elsewhere(std::int64_t run_id, const Lease& lease) {
+  Statement held(db_, "SELECT owner, heartbeat FROM leases WHERE run_id = ?", path_);
+  held.bind(1, run_id);
+  return held.step() && held.text(0) != lease.owner && now_in_seconds() - held.real(1) < lease.seconds;
+}
+
+bool Store::holds_lease(std::int64_t run_id, const std::string& owner) {
+  Statement held(db_, "SELECT owner FROM leases WHERE run_id = ?", path_);
+  held.bind(1, run_id);
+  return held.step() && held.text(0) == owner;
+}
+
+bool Store::renew_lease(std::int64_t run_id, const std::string& owner) {
   Transaction transaction(db_, path_);
+  if (!holds_lease(run_id, owner)) return false;
+  Statement(db_, "UPDATE leases SET heartbeat = ? WHERE run_id = ?", path_).bind(1, now_in_seconds()).bind(2, run_id).run();
+  transaction.commit();
+  return true;
+}
+
+bool Store::finish_run(std::int64_t run_id, RunStatus status, std::optional<std::int64_t> diverged_step,
+                       const std::vector<MetricRow>& metrics, const std::map<std::string, double>& summary,
+                       const std::string& message, const std::string& owner) {
+  Transaction transaction(db_, path_);
+  if (!owner.empty() && !holds_lease(run_id, owner)) return false;
+  Statement(db_, "DELETE FROM leases WHERE run_id = ?", path_).bind(1, run_id).run();
   Statement insert_metric(db_, "INSERT INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)", path_);
   for (const auto& row : metrics) {
     insert_metric.bind(1, run_id).bind(2, row.step).bind(3, row.name).bind(4, row.value).run();
@@ -235,6 +295,7 @@ void Store::finish_run(std::int64_t run_id, RunStatus status, std::optional<std:
   }
   update.bind(3, message).bind(4, env::utc_now()).bind(5, run_id).run();
   transaction.commit();
+  return true;
 }
 
 void Store::mark_failed(std::int64_t run_id, const std::string& message) {

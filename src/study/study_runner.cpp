@@ -2,7 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "descent/build_info.hpp"
 #include "descent/comm/transport.hpp"
@@ -15,6 +22,56 @@
 
 namespace descent::study {
 namespace {
+
+// A run's lease expires this long after its owner's last heartbeat; the owner beats several times
+// within it, from a thread of its own, however long one training step takes.
+constexpr double kLeaseSeconds = 60.0, kHeartbeatSeconds = 10.0;
+
+// This process's name in leases: unique even for two processes on one host with the same pid.
+std::string lease_owner() {
+  static const std::string owner = fmt::format("{}:{}:{:x}", env::hostname(), ::getpid(),
+                                               std::chrono::steady_clock::now().time_since_epoch().count());
+  return owner;
+}
+
+// Renews a run's lease every kHeartbeatSeconds on its own connection until destroyed.
+class LeaseKeeper {
+public:
+  LeaseKeeper(std::filesystem::path store_path, std::int64_t run_id, std::string owner)
+      : store_path_(std::move(store_path)), run_id_(run_id), owner_(std::move(owner)), thread_([this] { beat(); }) {}
+  ~LeaseKeeper() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  LeaseKeeper(const LeaseKeeper&) = delete;
+  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+
+private:
+  void beat() {
+    std::unique_ptr<store::Store> store;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::duration<double>(kHeartbeatSeconds), [this] { return stop_; })) {
+      try {
+        if (!store) store = std::make_unique<store::Store>(store_path_);
+        if (!store->renew_lease(run_id_, owner_)) return;  // taken over: finish_run will find out
+      } catch (const std::exception&) {
+        // A busy or briefly unreachable store: the next beat tries again, well within the lease.
+      }
+    }
+  }
+
+  std::filesystem::path store_path_;
+  std::int64_t run_id_;
+  std::string owner_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once everything it reads is set
+};
 
 struct PlannedRun {
   std::size_t optimizer_index;
@@ -122,10 +179,23 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
   }
   const std::int64_t study_id = store.upsert_study(config.name, to_json(config).dump());
   const store::Provenance provenance{env::hostname(), build_info::git_revision, build_info::version};
+  const store::Lease lease{lease_owner(), kLeaseSeconds};
+  // Under MPI the ranks agreed on the runs to train (shared_todo) and wait in the same collectives:
+  // rank 0 trains them all, as before leases. Processes outside MPI share the study by leases.
+  const bool leased = world.size() == 1;
   for (std::size_t k = 0; k < todo.size() && !outcome.interrupted; ++k) {
     const PlannedRun& planned = *todo[k];
     const train::OptimizerEntry& entry = config.optimizers[planned.optimizer_index];
-    const std::int64_t run_id = store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
+    // Claimed, not just begun: another process on the same study may hold it, or have finished it.
+    const auto claimed = leased ? store.claim_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance, lease)
+                                : store.begin_run(study_id, planned.key, entry.label, planned.seed, planned.config.dump(), provenance);
+    if (!claimed) {
+      ++outcome.elsewhere;
+      continue;
+    }
+    const std::int64_t run_id = *claimed;
+    std::optional<LeaseKeeper> keeper;
+    if (leased) keeper.emplace(options.store_path, run_id, lease.owner);
     train::TrainingRun run = study::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     if (config.train.save_model) run.model_path = model_path(options.store_path, config.name, planned.key);
@@ -136,8 +206,12 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       train::RunResult result = train::train(run, *splits, callbacks);
       const store::RunStatus status = status_of(result.end);
       outcome.interrupted = train::interrupt_flag().load();
-      store.finish_run(run_id, status, result.diverged_step, result.metrics, result.summary,
-                       outcome.interrupted ? "interrupted" : "");
+      if (!store.finish_run(run_id, status, result.diverged_step, result.metrics, result.summary,
+                            outcome.interrupted ? "interrupted" : "", leased ? lease.owner : "")) {
+        fmt::print(stderr, "run {} seed {}: another process took it over after this one missed its heartbeats for {:.0f} s; "
+                           "this result is dropped\n", entry.label, planned.seed, kLeaseSeconds);
+        continue;
+      }
       if (status != store::RunStatus::failed) std::filesystem::remove(run.checkpoint);
       ++outcome.ran;
       if (status == store::RunStatus::diverged) ++outcome.diverged;
@@ -150,6 +224,10 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       ++outcome.failed;
       fmt::print(stderr, "run {} seed {} failed: {}\n", entry.label, planned.seed, error.what());
     }
+  }
+  if (outcome.elsewhere > 0) {
+    fmt::print(stderr, "study {}: {} runs were being trained by another process on this study; its report will include them\n",
+               config.name, outcome.elsewhere);
   }
   outcome.report = report::write_reports(report::collect(store, config.name), options.report_dir);
   return outcome;

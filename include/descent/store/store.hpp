@@ -57,6 +57,14 @@ struct Provenance {
   std::string descent_version;
 };
 
+// A process's claim on a run, kept alive by heartbeats. Processes started on the same study split
+// its runs: each claims a run before training it, and a claim whose owner stopped beating (a
+// crashed or killed process) expires, so the run is claimed again.
+struct Lease {
+  std::string owner;         // unique per process: host:pid:nonce
+  double seconds = 60.0;     // a claim whose last heartbeat is older than this has expired
+};
+
 class Store {
 public:
   // Opens (creating if needed) the database at `path`; creates parent folders.
@@ -77,10 +85,19 @@ public:
   // Inserts a 'running' row, replacing any earlier unfinished attempt of the same run (and its data).
   std::int64_t begin_run(std::int64_t study_id, const std::string& run_key, const std::string& label, std::uint64_t seed,
                          const std::string& config_json, const Provenance& provenance);
-  // Writes metrics, summary and the final status in one transaction.
-  void finish_run(std::int64_t run_id, RunStatus status, std::optional<std::int64_t> diverged_step,
+  // Claims the run for `lease.owner` unless it is finished or diverged, or another owner's lease on
+  // it is alive; then replaces any earlier attempt, as begin_run does, and returns the new id.
+  // Atomic: of several processes claiming one run, exactly one gets it.
+  std::optional<std::int64_t> claim_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
+                                        std::uint64_t seed, const std::string& config_json, const Provenance& provenance,
+                                        const Lease& lease);
+  // The heartbeat: false when `owner` no longer holds the run's lease (it expired and was taken).
+  bool renew_lease(std::int64_t run_id, const std::string& owner);
+  // Writes metrics, summary and the final status in one transaction, and ends the run's lease.
+  // With an `owner`, writes nothing and returns false unless that owner still holds the lease.
+  bool finish_run(std::int64_t run_id, RunStatus status, std::optional<std::int64_t> diverged_step,
                   const std::vector<MetricRow>& metrics, const std::map<std::string, double>& summary,
-                  const std::string& message = "");
+                  const std::string& message = "", const std::string& owner = "");
   void mark_failed(std::int64_t run_id, const std::string& message);
 
   std::vector<RunRecord> runs(std::int64_t study_id);
@@ -93,6 +110,10 @@ public:
 private:
   void migrate();
   void delete_run(std::int64_t run_id);
+  bool holds_lease(std::int64_t run_id, const std::string& owner);
+  bool lease_alive_elsewhere(std::int64_t run_id, const Lease& lease);
+  std::int64_t insert_running(std::int64_t study_id, const std::string& run_key, const std::string& label, std::uint64_t seed,
+                              const std::string& config_json, const Provenance& provenance);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

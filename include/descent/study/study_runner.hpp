@@ -23,6 +23,7 @@ struct StudyOptions {
 struct StudyOutcome {
   int ran = 0;
   int skipped = 0;  // finished or diverged in an earlier invocation
+  int elsewhere = 0;  // claimed by another process running the same study (its lease was alive)
   int diverged = 0;
   int failed = 0;
   bool interrupted = false;
