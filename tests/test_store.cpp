@@ -99,6 +99,10 @@ TEST(Store, LeasesGiveEachRunToOneOwner) {
   const auto failed = a.claim_run(study, "f", "sgd", 0, "{}", kProvenance, first);
   a.mark_failed(*failed, "boom");
   EXPECT_TRUE(b.claim_run(study, "f", "sgd", 0, "{}", kProvenance, second));
+  // A live-looking lease of a process on this host that no longer exists (killed) is dead at once.
+  const Lease killed{env::hostname() + ":999999999:c", 60.0};
+  ASSERT_TRUE(a.claim_run(study, "g", "sgd", 0, "{}", kProvenance, killed));
+  EXPECT_TRUE(b.claim_run(study, "g", "sgd", 0, "{}", kProvenance, second));
   EXPECT_EQ(a.integrity_check(), "ok");
 }
 

@@ -393,6 +393,17 @@ Outcome run_dynamical_stability(const Context&) {
   record_checks(outcome, runs);
   outcome.charts.push_back(curvature_chart(runs));
   outcome.details_markdown = details(runs, initial);
+  const auto generalization = std::find_if(outcome.checks.begin(), outcome.checks.end(),
+                                           [](const Check& check) { return check.name == kSgdGeneralizes.name; });
+  if (generalization != outcome.checks.end() && !generalization->pass) {
+    outcome.details_markdown +=
+        "\nWhere SGD's flatter solution does not also test better: the stability half of the claim holds in the table "
+        "(SGD's tr(H) is below 2/eta and below GD's, and falls as eta grows), but a smaller trace need not mean a lower "
+        "test error seed by seed. The paper's generalization argument for two-layer ReLU networks goes from the trace to "
+        "a bound on a parameter norm and from there to a bound on the error, not to an ordering of two particular "
+        "solutions; with 100 training points the two solutions' test MSEs differ by a few percent either way while their "
+        "traces differ by a factor of two or more. Kept as a FAIL of the specs' 4-of-5 criterion, with this analysis.\n";
+  }
   return outcome;
 }
 

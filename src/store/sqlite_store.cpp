@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <chrono>
 #include <sqlite3.h>
 
@@ -229,6 +232,19 @@ namespace {
 
 double now_in_seconds() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
+// Whether a lease owner ("host:pid:nonce") was a process on this host that no longer exists: a
+// killed study's lease is then dead at once, so rerunning it resumes without waiting for expiry.
+bool owner_is_gone(const std::string& owner) {
+  const auto first = owner.find(':'), second = owner.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos || owner.substr(0, first) != env::hostname()) return false;
+  try {
+    const auto pid = static_cast<pid_t>(std::stol(owner.substr(first + 1, second - first - 1)));
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 std::optional<std::int64_t> Store::claim_run(std::int64_t study_id, const std::string& run_key, const std::string& label,
@@ -253,7 +269,8 @@ std::optional<std::int64_t> Store::claim_run(std::int64_t study_id, const std::s
 bool Store::lease_alive_elsewhere(std::int64_t run_id, const Lease& lease) {
   Statement held(db_, "SELECT owner, heartbeat FROM leases WHERE run_id = ?", path_);
   held.bind(1, run_id);
-  return held.step() && held.text(0) != lease.owner && now_in_seconds() - held.real(1) < lease.seconds;
+  return held.step() && held.text(0) != lease.owner && now_in_seconds() - held.real(1) < lease.seconds &&
+         !owner_is_gone(held.text(0));
 }
 
 bool Store::holds_lease(std::int64_t run_id, const std::string& owner) {

@@ -59,7 +59,8 @@ struct Provenance {
 
 // A process's claim on a run, kept alive by heartbeats. Processes started on the same study split
 // its runs: each claims a run before training it, and a claim whose owner stopped beating (a
-// crashed or killed process) expires, so the run is claimed again.
+// crashed or killed process) expires, so the run is claimed again. An owner on this host whose
+// process is gone has no live claim at all, so a killed study resumes at once.
 struct Lease {
   std::string owner;         // unique per process: host:pid:nonce
   double seconds = 60.0;     // a claim whose last heartbeat is older than this has expired
