@@ -139,6 +139,10 @@ Outcome run_lr_vs_batch(const Context&) {
   report::BandSeries excess_line, sgd_line, adam_line;
   std::vector<std::vector<double>> samples;  // lambda_max(H_B) per batch, per size
   for (const std::int64_t b : kBatches) {
+    // Every curvature is measured at the reference point: the stable-rate search below trains the
+    // model, and the first version measured each batch size after the previous one's search had
+    // moved it (only B = 8 and the full data were at the reference point).
+    reset(s);
     std::vector<double> values;
     for (int k = 0; k < kBatchesPerSize; ++k) {
       torch::Generator generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(1000 * b + k));
@@ -192,6 +196,14 @@ Outcome run_lr_vs_batch(const Context&) {
       "iterations, mean over {} batches per size; full data: {:.3f}. Largest stable rate: bisection (12 halvings in log "
       "space over [1e-4, 1e3]) for 'finite and the full-data loss at most doubles over {} steps from the same point'.\n\n",
       kFull, kLanczosIterations, kBatchesPerSize, full, kStabilitySteps) + md;
+  if (!kAdamSlope.contains(s_adam)) {
+    outcome.details_markdown +=
+        "\nAdam's stable rate grows faster than sqrt(B) here. The square-root rule follows, in the paper, from Adam's "
+        "preconditioner normalizing the gradient noise, in the regime where that noise dominates the curvature; the "
+        "stability test here is a single 200-step run per rate and batch size (final full-data loss at most twice the "
+        "start), which also passes runs that spike and recover, and Adam's early steps are about lr in size whatever the "
+        "batch. Kept as a FAIL with this caveat: a finding of this scale and this stability rule, not a defect found.\n";
+  }
   outcome.charts.push_back(chart);
   return outcome;
 }
