@@ -106,6 +106,31 @@ TEST(Store, LeasesGiveEachRunToOneOwner) {
   EXPECT_EQ(a.integrity_check(), "ok");
 }
 
+// `descent report` opens the store read-only: it reads everything, writes nothing, and refuses
+// what is not a descent store instead of creating one.
+TEST(Store, ReadOnlyOpenReadsAndNeverWrites) {
+  testing::TempDir dir;
+  {
+    Store store(dir / "runs.db");
+    const auto study = store.upsert_study("s", "{}");
+    store.finish_run(store.begin_run(study, "k", "sgd", 0, "{}", kProvenance), RunStatus::finished, std::nullopt, {{1, "loss", 0.5}}, {});
+  }
+  const auto bytes_before = std::filesystem::file_size(dir / "runs.db");
+  const auto time_before = std::filesystem::last_write_time(dir / "runs.db");
+  {
+    Store reader(dir / "runs.db", Access::read_only);
+    const auto study = reader.find_study("s");
+    ASSERT_TRUE(study);
+    ASSERT_EQ(reader.runs(study->id).size(), 1u);
+    EXPECT_EQ(reader.metrics(reader.runs(study->id).front().id).front().value, 0.5);
+    EXPECT_THROW(reader.upsert_study("t", "{}"), StoreError);
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir / "runs.db"), bytes_before);
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "runs.db"), time_before);
+  EXPECT_THROW(Store(dir / "missing.db", Access::read_only), StoreError);
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing.db"));
+}
+
 TEST(Store, PersistsAcrossReopenInWalMode) {
   testing::TempDir dir;
   {

@@ -22,7 +22,7 @@ struct RefineArgs {
 
 void refine_run(const RefineArgs& args) {
   if (!std::filesystem::exists(args.store)) throw Error(ExitCode::usage_error, fmt::format("{}: no such store (--store)", args.store));
-  store::Store store(args.store);
+  store::Store store(args.store, store::Access::read_only);
   const auto run = store.find_run_by_id(args.run);
   if (!run) throw Error(ExitCode::usage_error, fmt::format("{}: no run with id {}", args.store, args.run));
   const auto config = nlohmann::json::parse(run->config_json);

@@ -17,7 +17,7 @@ void add_report_command(CLI::App& app) {
     if (!std::filesystem::exists(options->store)) {
       throw descent::Error(ExitCode::usage_error, fmt::format("{}: no such store (--store)", options->store));
     }
-    store::Store store(options->store);
+    store::Store store(options->store, store::Access::read_only);
     const auto paths = report::write_reports(report::collect(store, *study), options->report_dir);
     fmt::print(stderr, "report: {}\n", paths.markdown.string());
     fmt::print("{}\n", paths.html.string());

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -106,23 +107,66 @@ RunStatus parse_status(const std::string& text) {
   return RunStatus::failed;
 }
 
-Store::Store(const std::filesystem::path& path) : path_(path) {
-  try {
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  } catch (const std::filesystem::filesystem_error& error) {
-    throw StoreError(fmt::format("{}: cannot create its folder: {}", path.string(), error.code().message()));
+namespace {
+
+// A read-only open that also works where SQLite cannot create the -shm file of a WAL database (a
+// read-only folder or filesystem): there the file is opened as immutable, which is safe because
+// nothing can be writing it.
+std::string read_only_uri(const std::filesystem::path& path) {
+  const auto folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const bool writable_here = ::access(folder.c_str(), W_OK) == 0 && ::access(path.c_str(), W_OK) == 0;
+  std::string uri = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '?' || c == '#' || c == '%') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
   }
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  return uri + (writable_here ? "?mode=ro" : "?mode=ro&immutable=1");
+}
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& path, Access access) : path_(path) {
+  if (access == Access::read_write) {
+    try {
+      if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+    } catch (const std::filesystem::filesystem_error& error) {
+      throw StoreError(fmt::format("{}: cannot create its folder: {}", path.string(), error.code().message()));
+    }
+  }
+  const int opened = access == Access::read_write
+                         ? sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+                         : sqlite3_open_v2(read_only_uri(path).c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  if (opened != SQLITE_OK) {
     const std::string reason = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw StoreError(fmt::format("{}: cannot open the store: {}", path.string(), reason));
   }
   sqlite3_busy_timeout(db_, 10000);
   try {
-    migrate();
+    if (access == Access::read_write) {
+      migrate();
+    } else {
+      check_read_only_schema();
+    }
   } catch (...) {
     sqlite3_close(db_);
     throw;
+  }
+}
+
+void Store::check_read_only_schema() {
+  sqlite::require_only_descent_tables(db_, path_);
+  Statement has_version(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", path_);
+  if (!has_version.step() || has_version.integer(0) == 0) {
+    throw StoreError(fmt::format("{}: not a descent store (no schema_version table)", path_.string()));
+  }
+  Statement version(db_, "SELECT version FROM schema_version", path_);
+  if (version.step() && version.integer(0) > kSchemaVersion) {
+    throw StoreError(fmt::format("{}: schema version {} is newer than this descent understands ({})", path_.string(),
+                                 version.integer(0), kSchemaVersion));
   }
 }
 

@@ -42,7 +42,7 @@ report::BandSeries smoothed_density(const diag::SpectralDensity& density) {
 }  // namespace
 
 DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& options) {
-  store::Store store(options.store_path);
+  store::Store store(options.store_path, store::Access::read_only);
   const auto run = store.find_run_by_id(run_id);
   if (!run) throw Error(ExitCode::usage_error, fmt::format("{}: no run {}", options.store_path.string(), run_id));
   const nlohmann::json run_config = nlohmann::json::parse(run->config_json);

@@ -66,10 +66,15 @@ struct Lease {
   double seconds = 60.0;     // a claim whose last heartbeat is older than this has expired
 };
 
+// How a store is opened: read-write (created if missing, schema brought up to date), or read-only
+// for commands that only read (`descent report`), which then work on a read-only filesystem too.
+enum class Access { read_write, read_only };
+
 class Store {
 public:
-  // Opens (creating if needed) the database at `path`; creates parent folders.
-  explicit Store(const std::filesystem::path& path);
+  // Opens the database at `path`. read_write creates it and its parent folders if needed;
+  // read_only requires an existing descent store and never writes to it.
+  explicit Store(const std::filesystem::path& path, Access access = Access::read_write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -110,6 +115,7 @@ public:
 
 private:
   void migrate();
+  void check_read_only_schema();
   void delete_run(std::int64_t run_id);
   bool holds_lease(std::int64_t run_id, const std::string& owner);
   bool lease_alive_elsewhere(std::int64_t run_id, const Lease& lease);
