@@ -117,7 +117,7 @@ Experiment adadagrad_experiment() {
           "progressive batching with AdaGrad (the norm test) matches constant small-batch training while taking far fewer "
           "optimizer steps",
           {kFewerSteps, kBatchFallsWithEta},
-          "about 3 minutes (18 runs of softmax regression)",
+          "about a minute (18 runs of softmax regression)",
           Budget::full,
           run_adadagrad};
 }

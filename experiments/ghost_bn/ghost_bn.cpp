@@ -60,7 +60,7 @@ Experiment ghost_bn_experiment() {
           "the generalization gap of large batches comes from too few updates; ghost batch norm, the square-root LR rule and "
           "regime adaptation close it",
           {kGapClosedByFixes},
-          "about 3 minutes",
+          "about 6 minutes",
           Budget::full,
           run_ghost_bn};
 }

@@ -119,7 +119,7 @@ Experiment linear_decay_experiment() {
           "linear decay matches or beats cosine (and the other default schedules) when each gets its own tuned peak rate; "
           "refining the schedule from gradient norms improves further",
           {kLinearVsCosine, kLinearVsStep, kRefinedVsLinear},
-          "about 2 minutes (36 runs of 3 epochs)",
+          "about 3 minutes (36 runs of 3 epochs)",
           Budget::full,
           run_linear_decay};
 }

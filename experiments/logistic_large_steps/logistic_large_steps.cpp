@@ -266,7 +266,7 @@ Experiment logistic_large_steps_experiment() {
           "on separable data, gradient descent with larger steps tends to the batch perceptron: its logistic loss climbs "
           "higher on the way, yet it separates the data sooner; normalized variants separate within the perceptron's bound",
           {kReducesToPerceptron, kLargerIsFaster, kSmallStepsDescend, kHigherLossYetFaster, kNovikoff},
-          "about half a minute",
+          "a few seconds",
           Budget::fast,
           run_logistic};
 }

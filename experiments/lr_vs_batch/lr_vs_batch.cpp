@@ -216,7 +216,7 @@ Experiment lr_vs_batch_experiment() {
           "the mini-batch Hessian's top eigenvalue exceeds the full one by about c/B, so the largest stable learning rate "
           "grows linearly with the batch for SGD and like its square root for Adam",
           {kExcessFallsAsOneOverB, kSgdLinear, kAdamSquareRoot},
-          "about 15 seconds",
+          "about a minute",
           Budget::full,
           run_lr_vs_batch};
 }

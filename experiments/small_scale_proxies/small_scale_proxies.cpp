@@ -184,7 +184,7 @@ Experiment small_scale_proxies_experiment() {
           "at high learning rates, attention logits grow without bound and the loss diverges unless queries and keys are "
           "layer-normalized; qk-layernorm and the z-loss lower the sensitivity of the final loss to the learning rate",
           {kBaselineDiverges, kQkLayernormHolds, kZLossHoldsLogZ, kLowerSensitivity},
-          "about 3 minutes",
+          "about 8 minutes (20 transformer runs)",
           Budget::full,
           run_proxies};
 }
