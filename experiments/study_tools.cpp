@@ -74,4 +74,18 @@ std::map<std::uint64_t, double> summary_by_seed(const Context& context, const st
 
 std::string format_percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
+double mean(const std::vector<double>& values) {
+  double sum = 0;
+  for (const double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys) {
+  double mx = 0, my = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / xs.size(), my += ys[k] / ys.size();
+  double sxy = 0, sxx = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) sxy += (xs[k] - mx) * (ys[k] - my), sxx += (xs[k] - mx) * (xs[k] - mx);
+  return sxy / sxx;
+}
+
 }  // namespace descent::repro

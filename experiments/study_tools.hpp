@@ -35,4 +35,9 @@ std::map<std::uint64_t, double> summary_by_seed(const Context& context, const st
 
 std::string format_percent(double fraction);
 
+double mean(const std::vector<double>& values);
+
+// The slope of the least-squares line through (xs[k], ys[k]).
+double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys);
+
 }  // namespace descent::repro

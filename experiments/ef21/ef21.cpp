@@ -210,12 +210,7 @@ LossTrace trace_of(const std::vector<MetricRow>& rows) {
 }
 
 // The median of a few values, infinities included (a run that never reached counts as infinitely slow).
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  if (n == 0) return NAN;
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+double median(const std::vector<double>& values) { return report::quantile(values, 0.5); }
 
 struct Reach {
   std::int64_t step = -1;  // first log step at or below the target loss

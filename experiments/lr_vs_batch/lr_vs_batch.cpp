@@ -107,25 +107,11 @@ double largest_stable_rate(Setup& s, const std::string& optimizer, std::int64_t 
   return std::exp(low);
 }
 
-double mean_of(const std::vector<double>& values) {
-  double sum = 0;
-  for (const double v : values) sum += v;
-  return sum / static_cast<double>(values.size());
-}
-
 double standard_error(const std::vector<double>& values) {
-  const double m = mean_of(values);
+  const double m = mean(values);
   double squares = 0;
   for (const double v : values) squares += (v - m) * (v - m);
   return std::sqrt(squares / static_cast<double>(values.size() - 1) / static_cast<double>(values.size()));
-}
-
-double slope(const std::vector<double>& xs, const std::vector<double>& ys) {
-  double mx = 0, my = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / xs.size(), my += ys[k] / ys.size();
-  double sxy = 0, sxx = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) sxy += (xs[k] - mx) * (ys[k] - my), sxx += (xs[k] - mx) * (xs[k] - mx);
-  return sxy / sxx;
 }
 
 Outcome run_lr_vs_batch(const Context&) {
@@ -148,16 +134,16 @@ Outcome run_lr_vs_batch(const Context&) {
       torch::Generator generator = at::detail::createCPUGenerator(static_cast<std::uint64_t>(1000 * b + k));
       values.push_back(top_eigenvalue(s, torch::randperm(kFull, generator).slice(0, 0, b)));
     }
-    const double mean = mean_of(values);
+    const double average = mean(values);
     samples.push_back(values);
     const double sgd = largest_stable_rate(s, "sgd", b), adam = largest_stable_rate(s, "adam", b);
-    md += fmt::format("| {} | {:.3f} +- {:.3f} | {:.3f} | {:.3g} | {:.3g} |\n", b, mean, standard_error(values), mean - full, sgd, adam);
+    md += fmt::format("| {} | {:.3f} +- {:.3f} | {:.3f} | {:.3g} | {:.3g} |\n", b, average, standard_error(values), average - full, sgd, adam);
     log_b.push_back(std::log(static_cast<double>(b)));
-    if (mean > full) log_excess.push_back(std::log(mean - full));
+    if (average > full) log_excess.push_back(std::log(average - full));
     log_sgd.push_back(std::log(sgd));
     log_adam.push_back(std::log(adam));
     const double x = std::log10(static_cast<double>(b));
-    if (mean > full) excess_line.add(x, mean - full);
+    if (average > full) excess_line.add(x, average - full);
     sgd_line.add(x, sgd);
     adam_line.add(x, adam);
   }
@@ -175,7 +161,7 @@ Outcome run_lr_vs_batch(const Context&) {
       for (int k = 0; k < kBatchesPerSize; ++k) m += samples[i][rng.below(kBatchesPerSize)] / kBatchesPerSize;
       if (m > full) xs.push_back(log_b[i]), ys.push_back(std::log(m - full));
     }
-    if (xs.size() == samples.size()) boot.push_back(slope(xs, ys));
+    if (xs.size() == samples.size()) boot.push_back(least_squares_slope(xs, ys));
   }
   const std::string interval = boot.empty() ? "no resample had every excess positive"
                                             : fmt::format("95% bootstrap interval [{:.2f}, {:.2f}], {} of {} resamples with every excess positive",
@@ -183,8 +169,8 @@ Outcome run_lr_vs_batch(const Context&) {
 
   Outcome outcome;
   const bool all_excess = log_excess.size() == log_b.size();
-  const double s_excess = all_excess ? slope(log_b, log_excess) : NAN;
-  const double s_sgd = slope(log_b, log_sgd), s_adam = slope(log_b, log_adam);
+  const double s_excess = all_excess ? least_squares_slope(log_b, log_excess) : NAN;
+  const double s_sgd = least_squares_slope(log_b, log_sgd), s_adam = least_squares_slope(log_b, log_adam);
   outcome.record(kExcessFallsAsOneOverB,
                  all_excess ? fmt::format("{:.2f} ({})", s_excess, interval)
                             : "lambda_max(H_B) fell below the full-data value (" + interval + ")",

@@ -116,14 +116,6 @@ std::vector<double> regrets(const Regime& regime, Learner learner, std::uint64_t
   return out;
 }
 
-double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys) {
-  double mx = 0, my = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / xs.size(), my += ys[k] / ys.size();
-  double sxy = 0, sxx = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) sxy += (xs[k] - mx) * (ys[k] - my), sxx += (xs[k] - mx) * (xs[k] - mx);
-  return sxy / sxx;
-}
-
 // The slope of log(mean regret) against log(x); nullopt when a mean regret is not positive (the
 // regret did not grow there, so no power law describes it).
 std::optional<double> log_log_slope(const std::vector<double>& x, const std::vector<double>& regret) {

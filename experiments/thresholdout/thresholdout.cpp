@@ -30,6 +30,7 @@
 #include <cmath>
 #include <functional>
 
+#include "../study_tools.hpp"
 #include "descent/core/rng.hpp"
 #include "descent/report/series.hpp"
 #include "descent/report/svg_chart.hpp"
@@ -167,12 +168,6 @@ std::vector<double> across_seeds(const std::vector<SeedResult>& results, Value v
   std::vector<double> values;
   for (const auto& r : results) values.push_back(static_cast<double>(value(r)));
   return values;
-}
-
-double mean(const std::vector<double>& values) {
-  double sum = 0;
-  for (const double v : values) sum += v;
-  return sum / static_cast<double>(values.size());
 }
 
 void add_band_point(report::BandSeries& band, double step, const std::vector<double>& values) {

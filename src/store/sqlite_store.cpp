@@ -109,6 +109,13 @@ RunStatus parse_status(const std::string& text) {
 
 namespace {
 
+void reject_newer_schema(std::int64_t version, const std::filesystem::path& path) {
+  if (version > kSchemaVersion) {
+    throw StoreError(fmt::format("{}: schema version {} is newer than this descent understands ({})", path.string(), version,
+                                 kSchemaVersion));
+  }
+}
+
 // A read-only open that also works where SQLite cannot create the -shm file of a WAL database (a
 // read-only folder or filesystem): there the file is opened as immutable, which is safe because
 // nothing can be writing it.
@@ -164,10 +171,7 @@ void Store::check_read_only_schema() {
     throw StoreError(fmt::format("{}: not a descent store (no schema_version table)", path_.string()));
   }
   Statement version(db_, "SELECT version FROM schema_version", path_);
-  if (version.step() && version.integer(0) > kSchemaVersion) {
-    throw StoreError(fmt::format("{}: schema version {} is newer than this descent understands ({})", path_.string(),
-                                 version.integer(0), kSchemaVersion));
-  }
+  if (version.step()) reject_newer_schema(version.integer(0), path_);
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -191,9 +195,8 @@ void Store::migrate() {
   if (!version.step()) {
     Statement insert(db_, "INSERT INTO schema_version (version) VALUES (?)", path_);
     insert.bind(1, std::int64_t{kSchemaVersion}).run();
-  } else if (version.integer(0) > kSchemaVersion) {
-    throw StoreError(fmt::format("{}: schema version {} is newer than this descent understands ({})", path_.string(),
-                                 version.integer(0), kSchemaVersion));
+  } else {
+    reject_newer_schema(version.integer(0), path_);
   }
   transaction.commit();
 }
