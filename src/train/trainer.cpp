@@ -1,7 +1,8 @@
 #include "descent/train/trainer.hpp"
 
 #include <chrono>
-#include <nlohmann/json.hpp>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 
@@ -21,6 +22,8 @@
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/schedule/schedule.hpp"
+#include "descent/train/checkpoint_integrity.hpp"
+#include "descent/train/loop_state.hpp"
 
 namespace descent::train {
 namespace {
@@ -93,19 +96,6 @@ struct CheckpointError : Error {
   explicit CheckpointError(const std::string& message) : Error(ExitCode::runtime_failure, message) {}
 };
 
-// What the loop averages between log steps; the timing parts are not checkpointed.
-struct Window {
-  double loss = 0.0, bits = 0.0, seconds = 0.0, exchange_seconds = 0.0;
-  std::int64_t steps = 0;
-};
-
-// Everything the loop needs to continue exactly where it stopped (model and optimizer aside).
-struct LoopState {
-  std::int64_t step = 0, samples = 0, epoch = 0, position = 0, next_evaluation = 0, batch = 0;
-  double initial_loss = NAN;  // the first step's loss: what divergence is measured against
-  Window window;
-};
-
 void save_checkpoint(const std::filesystem::path& path, models::Model& model, const optim::Optimizer& optimizer,
                      DataParallel* parallel, const LoopState& state, const MetricLog& log,
                      const std::map<std::string, double>& summary) {
@@ -118,24 +108,22 @@ void save_checkpoint(const std::filesystem::path& path, models::Model& model, co
     parallel->save(comm_archive);
     archive.write("comm", comm_archive);
   }
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& row : log.rows) rows.push_back({row.step, row.name, row.value});
-  const nlohmann::json loop = {{"step", state.step},           {"samples", state.samples},   {"epoch", state.epoch},
-                               {"position", state.position},   {"next_evaluation", state.next_evaluation},
-                               {"window_steps", state.window.steps}, {"window_loss", state.window.loss}, {"window_bits", state.window.bits},
-                               {"initial_loss", std::isfinite(state.initial_loss) ? nlohmann::json(state.initial_loss) : nlohmann::json()},
-                               {"batch", state.batch},         {"metrics", rows},            {"summary", summary}};
-  archive.write("loop", c10::IValue(loop.dump()));
+  archive.write("loop", c10::IValue(loop_state_json(state, log, summary)));
   std::ostringstream bytes;
   archive.save_to(bytes);
   env::write_file_atomically(path, bytes.str());
 }
 
-LoopState load_checkpoint(const std::filesystem::path& path, models::Model& model, optim::Optimizer& optimizer,
-                          DataParallel* parallel, MetricLog& log, std::map<std::string, double>& summary) {
+LoopState load_checkpoint(const std::filesystem::path& path, const LoopBounds& bounds, models::Model& model,
+                          optim::Optimizer& optimizer, DataParallel* parallel, MetricLog& log,
+                          std::map<std::string, double>& summary) {
   torch::serialize::InputArchive archive, model_archive, optimizer_archive, comm_archive;
   try {
-    archive.load_from(path.string());
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot be opened");
+    const std::string bytes(std::istreambuf_iterator<char>(in), {});
+    verify_archive_checksums(bytes, "ZIP archive");
+    archive.load_from(bytes.data(), bytes.size());
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
     model.load(model_archive);
@@ -146,21 +134,7 @@ LoopState load_checkpoint(const std::filesystem::path& path, models::Model& mode
     }
     c10::IValue loop_value;
     archive.read("loop", loop_value);
-    const auto loop = nlohmann::json::parse(loop_value.toStringRef());
-    LoopState state;
-    state.step = loop.at("step");
-    state.samples = loop.at("samples");
-    state.epoch = loop.at("epoch");
-    state.position = loop.at("position");
-    state.next_evaluation = loop.at("next_evaluation");
-    state.window.steps = loop.at("window_steps");
-    state.window.loss = loop.at("window_loss");
-    state.window.bits = loop.value("window_bits", 0.0);
-    if (loop.contains("initial_loss") && loop.at("initial_loss").is_number()) state.initial_loss = loop.at("initial_loss");
-    state.batch = loop.at("batch");
-    for (const auto& row : loop.at("metrics")) log.rows.push_back({row.at(0), row.at(1), row.at(2)});
-    summary = loop.at("summary").get<std::map<std::string, double>>();
-    return state;
+    return parse_loop_state(loop_value.toStringRef(), bounds, log, summary);
   } catch (const c10::Error& error) {  // without LibTorch's 20-frame backtrace
     throw CheckpointError(fmt::format("{}: not a usable checkpoint of this run: {}", path.string(), error.what_without_backtrace()));
   } catch (const std::exception& error) {
@@ -223,7 +197,7 @@ public:
 
   void resume_from_checkpoint() {
     if (checkpointing() && std::filesystem::exists(run_.checkpoint)) {
-      state_ = load_checkpoint(run_.checkpoint, *model_, optimizer_, parallel_.get(), log_, result_.summary);
+      state_ = load_checkpoint(run_.checkpoint, {n_, run_.train.epochs}, *model_, optimizer_, parallel_.get(), log_, result_.summary);
       fmt::print(stderr, "resuming from {} at step {}\n", run_.checkpoint.string(), state_.step);
       sizer_.restore(state_.batch);
     }
