@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
+#include "descent/store/lease_keeper.hpp"
 #include "descent/store/store.hpp"
 #include "helpers.hpp"
 
@@ -103,6 +105,29 @@ TEST(Store, LeasesGiveEachRunToOneOwner) {
   const Lease killed{env::hostname() + ":999999999:c", 60.0};
   ASSERT_TRUE(a.claim_run(study, "g", "sgd", 0, "{}", kProvenance, killed));
   EXPECT_TRUE(b.claim_run(study, "g", "sgd", 0, "{}", kProvenance, second));
+  EXPECT_EQ(a.integrity_check(), "ok");
+}
+
+// The heartbeat thread keeps a claim alive for as long as it runs, on its own connection, while
+// this thread uses the store too (ThreadSanitizer runs this test: make tsan); once it stops, the
+// claim expires and another owner takes the run.
+TEST(Store, ALeaseKeeperKeepsTheClaimUntilItStops) {
+  testing::TempDir dir;
+  Store a(dir / "runs.db"), b(dir / "runs.db");
+  const auto study = a.upsert_study("s", "{}");
+  const Lease owner{"host:1:a", 60.0}, rival{"host:2:b", 0.25};
+  const auto claimed = a.claim_run(study, "k", "sgd", 0, "{}", kProvenance, owner);
+  ASSERT_TRUE(claimed);
+  {
+    LeaseKeeper keeper(dir / "runs.db", *claimed, owner.owner, 0.02);
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));  // 0.6 s in all: the lease's 0.25 s, renewed
+      EXPECT_FALSE(b.claim_run(study, "k", "sgd", 0, "{}", kProvenance, rival)) << "beat " << i;
+      a.upsert_study("s", "{\"beat\": " + std::to_string(i) + "}");  // the main connection keeps writing
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(b.claim_run(study, "k", "sgd", 0, "{}", kProvenance, rival)) << "the stopped keeper's claim expired";
   EXPECT_EQ(a.integrity_check(), "ok");
 }
 

@@ -6,16 +6,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "descent/build_info.hpp"
 #include "descent/comm/transport.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/env.hpp"
 #include "descent/data/splits.hpp"
+#include "descent/store/lease_keeper.hpp"
 #include "descent/store/store.hpp"
 #include "descent/train/progress.hpp"
 #include "descent/train/trainer.hpp"
@@ -33,45 +31,6 @@ std::string lease_owner() {
                                                std::chrono::steady_clock::now().time_since_epoch().count());
   return owner;
 }
-
-// Renews a run's lease every kHeartbeatSeconds on its own connection until destroyed.
-class LeaseKeeper {
-public:
-  LeaseKeeper(std::filesystem::path store_path, std::int64_t run_id, std::string owner)
-      : store_path_(std::move(store_path)), run_id_(run_id), owner_(std::move(owner)), thread_([this] { beat(); }) {}
-  ~LeaseKeeper() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  LeaseKeeper(const LeaseKeeper&) = delete;
-  LeaseKeeper& operator=(const LeaseKeeper&) = delete;
-
-private:
-  void beat() {
-    std::unique_ptr<store::Store> store;
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::duration<double>(kHeartbeatSeconds), [this] { return stop_; })) {
-      try {
-        if (!store) store = std::make_unique<store::Store>(store_path_);
-        if (!store->renew_lease(run_id_, owner_)) return;  // taken over: finish_run will find out
-      } catch (const std::exception&) {
-        // A busy or briefly unreachable store: the next beat tries again, well within the lease.
-      }
-    }
-  }
-
-  std::filesystem::path store_path_;
-  std::int64_t run_id_;
-  std::string owner_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;  // last: started once everything it reads is set
-};
 
 struct PlannedRun {
   std::size_t optimizer_index;
@@ -194,8 +153,8 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
       continue;
     }
     const std::int64_t run_id = *claimed;
-    std::optional<LeaseKeeper> keeper;
-    if (leased) keeper.emplace(options.store_path, run_id, lease.owner);
+    std::optional<store::LeaseKeeper> keeper;
+    if (leased) keeper.emplace(options.store_path, run_id, lease.owner, kHeartbeatSeconds);
     train::TrainingRun run = study::training_run(config, planned.optimizer_index, planned.seed);
     run.checkpoint = checkpoint_path(config, options, planned, world);
     if (config.train.save_model) run.model_path = model_path(options.store_path, config.name, planned.key);
