@@ -184,6 +184,35 @@ TEST(TorchOptimizer, LoadingForeignStateNamesTheProblem) {
 }
 
 
+// State whose counts do not fit the optimizer is refused before anything reads past it: AdaGrad-Norm
+// keeps one scalar (b squared) per group; a damaged file with none, or with a negative step count,
+// names the entry instead of reading out of bounds.
+TEST(TorchOptimizer, LoadingStateOfTheWrongSizeNamesTheEntry) {
+  Problem problem;
+  Optimizer optimizer("adagrad_norm", {{"lr", 0.1}}, problem.model->named_parameters());
+  train(problem, 2, [&](double) { optimizer.step(); optimizer.zero_grad(); });
+  auto reload = [&](const std::string& key, const torch::Tensor& value) -> std::string {
+    torch::serialize::OutputArchive saved;
+    optimizer.save(saved);
+    saved.write(key, value);  // the last write of a key is the one read back
+    std::stringstream bytes;
+    saved.save_to(bytes);
+    torch::serialize::InputArchive input;
+    input.load_from(bytes);
+    Optimizer fresh("adagrad_norm", {{"lr", 0.1}}, problem.model->named_parameters());
+    try {
+      fresh.load(input);
+    } catch (const Error& error) {
+      return error.what();
+    }
+    return "loaded";
+  };
+  EXPECT_EQ(reload("step", torch::tensor(std::int64_t{2})), "loaded");
+  EXPECT_EQ(reload("group0/scalars", torch::zeros({0}, torch::kFloat64)),
+            "optimizer state 'group0/scalars' holds 0 values; 'adagrad_norm' keeps 1");
+  EXPECT_EQ(reload("step", torch::tensor(std::int64_t{-3})), "optimizer state: step -3 is negative");
+}
+
 // A hyperparameter factor applied from the first step is the same as building with the product.
 TEST(TorchOptimizer, HyperparameterFactorsTakeEffectInPlaceAndKeepTheState) {
   Problem scaled, direct;

@@ -257,11 +257,19 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
   if (!named && read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(description_->name))) {
     throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", description_->name));
   }
-  step_ = read("step").item<std::int64_t>();
+  const std::int64_t step = read("step").item<std::int64_t>();
+  if (step < 0) throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: step {} is negative", step));
+  step_ = step;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     std::visit(
         [&](auto& group) {
-          const torch::Tensor scalars = read(fmt::format("group{}/scalars", g)).contiguous();
+          const std::string key = fmt::format("group{}/scalars", g);
+          const torch::Tensor scalars = read(key).to(torch::kFloat64).contiguous().reshape(-1);
+          const std::size_t expected = group.rule->scalar_state().size();
+          if (static_cast<std::size_t>(scalars.numel()) != expected) {
+            throw Error(ExitCode::runtime_failure,
+                        fmt::format("optimizer state '{}' holds {} values; '{}' keeps {}", key, scalars.numel(), description_->name, expected));
+          }
           group.rule->load_scalar_state(std::vector<double>(scalars.data_ptr<double>(), scalars.data_ptr<double>() + scalars.numel()));
           for (std::size_t i = 0; i < group.params.size(); ++i) {
             for (std::size_t k = 0; k < group.slots[i].size(); ++k) {

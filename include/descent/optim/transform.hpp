@@ -26,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -190,6 +191,10 @@ public:
     return all;
   }
   void load_scalar_state(const std::vector<double>& values) {
+    if (values.size() != scalar_state().size()) {
+      throw std::invalid_argument("scalar state of " + std::to_string(values.size()) + " values for a chain that keeps " +
+                                  std::to_string(scalar_state().size()));
+    }
     std::size_t offset = 0;
     std::apply([&](auto&... t) { (load_state(t, values, offset), ...); }, transforms_);
   }
