@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps configure build run test bench sanitize clean
+.PHONY: all deps configure build run test bench sanitize fuzz tsan clean
 
 all: build
 
@@ -37,6 +37,30 @@ sanitize: deps
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -E OutsideProjectLinksOnlyDescentOptim
+
+# libFuzzer on the readers of user input (fuzz/): clang, descent's code instrumented with ASan and
+# UBSan, each target FUZZ_SECONDS (600) from the seeds in fuzz/corpus. FUZZ_JOBS=2 runs two at once.
+FUZZ_BUILD ?= build-fuzz
+fuzz:
+	scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_FUZZ=ON \
+	  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	fuzz/run.sh $(FUZZ_BUILD)
+
+# ThreadSanitizer on the threaded tests (tests/tsan): the fused optimizers at 2 OpenMP threads
+# under LLVM's libomp with its Archer tool, and the store's lease-keeper thread. Archer supplies
+# OpenMP's synchronization to TSan; ignore_noninstrumented_modules keeps the uninstrumented libomp's
+# own internals out of the reports (LLVM's Archer documentation asks for both).
+TSAN_BUILD ?= build-tsan
+tsan:
+	scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
+	CXX=clang++ cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_TSAN=ON \
+	  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_BENCH=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target descent_tsan_tests
+	archer=$$(realpath $$(clang++ -print-resource-dir)/../../libarcher.so) && \
+	  OMP_TOOL_LIBRARIES=$$archer ARCHER_OPTIONS=verbose=1 TSAN_OPTIONS=halt_on_error=1:ignore_noninstrumented_modules=1 \
+	  $(TSAN_BUILD)/tests/tsan/descent_tsan_tests
 
 bench: build
 	bench/run.sh $(BUILD)

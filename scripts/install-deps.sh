@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages descent needs, and only those that are missing.
+# Installs the Debian packages descent needs, and only those that are missing; arguments name
+# further packages a make target needs (make fuzz: clang).
 # Idempotent and non-interactive: safe to run before every build.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ packages=(
   dataset-fashion-mnist
   python3-torch python3-numpy python3-scipy python3-optuna
   chromium
+  "$@"
 )
 
 missing=()
