@@ -209,7 +209,7 @@ TEST(TorchOptimizer, LoadingStateOfTheWrongSizeNamesTheEntry) {
   };
   EXPECT_EQ(reload("step", torch::tensor(std::int64_t{2})), "loaded");
   EXPECT_EQ(reload("group0/scalars", torch::zeros({0}, torch::kFloat64)),
-            "optimizer state 'group0/scalars' holds 0 values; 'adagrad_norm' keeps 1");
+            "optimizer state: group 0 has 0 scalars; 'adagrad_norm' keeps 1");
   EXPECT_EQ(reload("step", torch::tensor(std::int64_t{-3})), "optimizer state: step -3 is negative");
 }
 

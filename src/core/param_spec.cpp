@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+
 namespace descent {
 
 std::string describe_range(const ParamSpec& spec) {
@@ -17,6 +19,11 @@ std::string describe_range(const ParamSpec& spec) {
   if (has_min) return fmt::format("{} {}", spec.min_exclusive ? ">" : ">=", bound(spec.min));
   if (has_max) return fmt::format("<= {}", bound(spec.max));
   return "any number";
+}
+
+bool in_range(const ParamSpec& spec, double value) {
+  const bool below = spec.min_exclusive ? value <= spec.min : value < spec.min;
+  return std::isfinite(value) && !below && value <= spec.max;
 }
 
 }  // namespace descent

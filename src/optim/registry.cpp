@@ -62,8 +62,7 @@ ParamValues OptimizerDescription::resolve(const ParamValues& given) const {
   for (const auto& spec : params) {
     const auto it = given.find(spec.name);
     const double value = it == given.end() ? spec.default_value : it->second;
-    const bool below = spec.min_exclusive ? value <= spec.min : value < spec.min;
-    if (!std::isfinite(value) || below || value > spec.max) {
+    if (!in_range(spec, value)) {
       throw ConfigError(fmt::format("optimizer '{}': {} = {} is out of range: must be {}", name, spec.name, value, describe_range(spec)));
     }
     resolved[spec.name] = value;

@@ -49,6 +49,18 @@ struct TypedGroup {
     }
   }
 
+  // New absolute values (already validated); the rule is rebound only when one changed.
+  void set_hyperparameters(const ParamValues& values) {
+    bool changed = false;
+    for (const auto& [name, value] : values) {
+      double& slot = current.at(name);
+      if (slot != value) slot = value, changed = true;
+    }
+    base = current;
+    learning_rate = current.at("lr");
+    if (changed) rule->bind(current);
+  }
+
   // The rule takes the changed value in place; its state stays where it is.
   void scale_hyperparameter(const std::string& name, double factor) {
     const auto it = base.find(name);
@@ -170,6 +182,54 @@ void Optimizer::set_hyperparameter_factor(const std::string& name, double factor
   for (auto& group : groups_) std::visit([&](auto& g) { g.scale_hyperparameter(name, factor); }, group->typed);
 }
 
+void Optimizer::set_hyperparameters(std::size_t group, const ParamValues& values) {
+  std::visit(
+      [&](auto& g) {
+        ParamValues merged = g.current;
+        for (const auto& [name, value] : values) {
+          if (!merged.count(name)) {
+            throw ConfigError(fmt::format("optimizer '{}' has no hyperparameter '{}'", description_->name, name));
+          }
+          merged[name] = value;
+        }
+        g.set_hyperparameters(description_->resolve(merged));  // ranges and cross-checks, as at construction
+      },
+      groups_.at(group)->typed);
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> Optimizer::parameter_state(std::size_t group, std::size_t index) const {
+  return std::visit(
+      [&](const auto& g) {
+        std::vector<std::pair<std::string, torch::Tensor>> state;
+        const auto& slots = g.slots.at(index);
+        for (std::size_t k = 0; k < slots.size(); ++k) state.emplace_back(g.slot_names[k], slots[k]);
+        return state;
+      },
+      groups_.at(group)->typed);
+}
+
+std::vector<double> Optimizer::group_scalars(std::size_t group) const {
+  return std::visit([](const auto& g) { return g.rule->scalar_state(); }, groups_.at(group)->typed);
+}
+
+void Optimizer::load_group_scalars(std::size_t group, const std::vector<double>& values) {
+  std::visit(
+      [&](auto& g) {
+        const std::size_t expected = g.rule->scalar_state().size();
+        if (values.size() != expected) {
+          throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: group {} has {} scalars; '{}' keeps {}", group,
+                                                             values.size(), description_->name, expected));
+        }
+        g.rule->load_scalar_state(values);
+      },
+      groups_.at(group)->typed);
+}
+
+void Optimizer::set_steps_taken(std::int64_t steps) {
+  if (steps < 0) throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: step {} is negative", steps));
+  step_ = steps;
+}
+
 const ParamValues& Optimizer::hyperparameters(std::size_t group) const {
   return std::visit([&](const auto& g) -> const ParamValues& { return g.current; }, groups_.at(group)->typed);
 }
@@ -257,20 +317,12 @@ void Optimizer::load(torch::serialize::InputArchive& archive) {
   if (!named && read("optimizer").item<std::int64_t>() != static_cast<std::int64_t>(std::hash<std::string>{}(description_->name))) {
     throw Error(ExitCode::runtime_failure, fmt::format("optimizer state was saved by another optimizer than '{}'", description_->name));
   }
-  const std::int64_t step = read("step").item<std::int64_t>();
-  if (step < 0) throw Error(ExitCode::runtime_failure, fmt::format("optimizer state: step {} is negative", step));
-  step_ = step;
+  set_steps_taken(read("step").item<std::int64_t>());
   for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const torch::Tensor scalars = read(fmt::format("group{}/scalars", g)).to(torch::kFloat64).contiguous().reshape(-1);
+    load_group_scalars(g, std::vector<double>(scalars.data_ptr<double>(), scalars.data_ptr<double>() + scalars.numel()));
     std::visit(
         [&](auto& group) {
-          const std::string key = fmt::format("group{}/scalars", g);
-          const torch::Tensor scalars = read(key).to(torch::kFloat64).contiguous().reshape(-1);
-          const std::size_t expected = group.rule->scalar_state().size();
-          if (static_cast<std::size_t>(scalars.numel()) != expected) {
-            throw Error(ExitCode::runtime_failure,
-                        fmt::format("optimizer state '{}' holds {} values; '{}' keeps {}", key, scalars.numel(), description_->name, expected));
-          }
-          group.rule->load_scalar_state(std::vector<double>(scalars.data_ptr<double>(), scalars.data_ptr<double>() + scalars.numel()));
           for (std::size_t i = 0; i < group.params.size(); ++i) {
             for (std::size_t k = 0; k < group.slots[i].size(); ++k) {
               const std::string key = named ? fmt::format("{}/{}", group.names[i], group.slot_names[k]) : fmt::format("{}/{}", group.names[i], k);

@@ -27,5 +27,7 @@ using ParamValues = std::map<std::string, double>;
 
 // "[0, 1)"-style description of the valid range, for error messages and listings.
 std::string describe_range(const ParamSpec& spec);
+// Whether `value` is finite and inside the spec's range.
+bool in_range(const ParamSpec& spec, double value);
 
 }  // namespace descent

@@ -58,6 +58,20 @@ public:
   // step was taken.
   std::optional<torch::Tensor> preconditioner() const;
 
+  // Sets `group`'s hyperparameters to these values from the next step on, as torch's LR schedulers
+  // set param_groups[g]["lr"]: absolute values, not factors. The rule takes them in place; state
+  // carries over. Throws ConfigError naming an unknown key or a value out of range.
+  void set_hyperparameters(std::size_t group, const ParamValues& values);
+  std::size_t groups() const { return groups_.size(); }
+
+  // The live state of parameter `index` of `group`: (slot name, tensor shaped like the parameter)
+  // in slot order. The tensors are the optimizer's own memory: writing into them sets the state.
+  std::vector<std::pair<std::string, torch::Tensor>> parameter_state(std::size_t group, std::size_t index) const;
+  // Per-group scalar state (AdaGrad-Norm's b squared; empty for most rules), and setting it back.
+  std::vector<double> group_scalars(std::size_t group) const;
+  void load_group_scalars(std::size_t group, const std::vector<double>& values);
+  void set_steps_taken(std::int64_t steps);
+
   // State keyed by parameter name: "<name>/<slot name>" tensors, per-group scalars, the step count.
   void save(torch::serialize::OutputArchive& archive) const;
   // Throws Error naming the missing or mismatched parameter.
