@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps configure build run test bench sanitize fuzz tsan clean
+.PHONY: all deps configure build python run test bench sanitize fuzz tsan clean
 
 all: build
 
@@ -21,10 +21,14 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The Python package (python/), installed where /usr/bin/python3 finds it: `import descent`.
+python: build
+	scripts/install-python.sh $(BUILD)
+
+run: python
 	$(BUILD)/descent study examples/quickstart.toml
 
-test: build
+test: python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
@@ -33,7 +37,8 @@ test: build
 # against the instrumented library, which needs the sanitizer runtime it does not load.
 SANITIZE_BUILD ?= build-sanitize
 sanitize: deps
-	cmake -S . -B $(SANITIZE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_SANITIZE=ON -DDESCENT_BUILD_BENCH=OFF
+	cmake -S . -B $(SANITIZE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_SANITIZE=ON -DDESCENT_BUILD_BENCH=OFF \
+	  -DDESCENT_BUILD_PYTHON=OFF
 	cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	cd $(SANITIZE_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -E OutsideProjectLinksOnlyDescentOptim

@@ -46,6 +46,10 @@ for threads in 1 2; do
 done
 
 echo
+echo "## descent.optim from Python vs torch.optim on the same tensors (float32, ten tensors per model)"
+PYTHONPATH="$build/python" /usr/bin/python3 "$here/python_optimizer_step.py" --sizes "$sizes"
+
+echo
 echo "## Curvature probes on the quickstart MLP (1,000 images, 1 thread)"
 "$build/bench/bench_hvp"
 
