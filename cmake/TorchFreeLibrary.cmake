@@ -1,5 +1,5 @@
 # descent's code that needs no LibTorch header: descent_core and descent_optim but for the
-# optimizers' LibTorch front end, as one static library. The clang builds (make fuzz, make tsan)
+# optimizers' LibTorch front ends (torch_optimizers, torch_drop_in), as one static library. The clang builds (make fuzz, make tsan)
 # compile this, because clang 14 cannot compile LibTorch 1.13's headers as C++20 (c10::IValue is
 # used incomplete in ATen/core/List.h). Programs link it whole: each optimizer registers its
 # description from its own file at load time.
@@ -11,7 +11,7 @@ function(descent_torch_free_library name)
       if(NOT IS_ABSOLUTE ${source})
         set(source ${CMAKE_SOURCE_DIR}/${source})
       endif()
-      if(NOT source MATCHES "torch_optimizers\\.cpp$")
+      if(NOT source MATCHES "torch_(optimizers|drop_in)\\.cpp$")
         list(APPEND library_sources ${source})
       endif()
     endforeach()

@@ -1,12 +1,13 @@
-// A LibTorch training loop with a descent optimizer dropped in where torch::optim::Adam would be.
-// Trains a 784-256-10 MLP on Fashion-MNIST for one epoch and prints the test accuracy.
+// A LibTorch training loop with a descent optimizer dropped in where torch::optim::AdamW would be:
+// the same options type, torch's own StepLR driving it. Trains a 784-256-10 MLP on Fashion-MNIST for
+// one epoch and prints the test accuracy.
 //   build/examples/train_mlp [/usr/share/datasets/fashion-mnist]
 #include <torch/torch.h>
 
 #include <iostream>
 
 #include "descent/data/dataset.hpp"
-#include "descent/optim/torch_optimizers.hpp"
+#include "descent/optim/torch_drop_in.hpp"
 
 struct Mlp : torch::nn::Module {
   torch::nn::Linear fc1{register_module("fc1", torch::nn::Linear(784, 256))};
@@ -28,8 +29,9 @@ int main(int argc, char** argv) {
   torch::manual_seed(0);
   auto model = std::make_shared<Mlp>();
 
-  // Parameters by name, so that the optimizer's saved state is keyed by "fc1.weight" etc.
-  descent::optim::Optimizer optimizer("adam", {{"lr", 1e-3}}, model->named_parameters());
+  // The one line that differs from a torch::optim program (there: torch::optim::AdamW optimizer(...)).
+  descent::optim::drop_in::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(2e-3).weight_decay(1e-2));
+  torch::optim::StepLR scheduler(optimizer, /*step_size=*/200, /*gamma=*/0.5);
 
   const torch::Tensor x = images_of(train), y = labels_of(train);
   const torch::Tensor order = torch::randperm(train.size());
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
                                                                     y.index_select(0, batch));
     loss.backward();
     optimizer.step();
+    scheduler.step();
   }
 
   torch::NoGradGuard no_grad;

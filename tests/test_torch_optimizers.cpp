@@ -6,6 +6,7 @@
 
 #include "descent/core/error.hpp"
 #include "descent/models/models.hpp"
+#include "descent/optim/torch_drop_in.hpp"
 #include "descent/optim/torch_optimizers.hpp"
 
 namespace descent::optim {
@@ -253,6 +254,114 @@ TEST(TorchOptimizer, ClipNormMatchesTorchClipGradNorm) {
   const auto a = snapshot(ours), b = snapshot(theirs);
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_LT((a[i] - b[i]).abs().max().item<double>(), 1e-12);
 }
+
+// --- drop_in: descent's optimizers behind torch::optim::Optimizer ---------------------------------
+namespace drop_in_tests {
+
+torch::Tensor flat_parameters(Problem& problem) {
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : problem.model->parameters()) parts.push_back(p.detach().reshape(-1).clone());
+  return torch::cat(parts);
+}
+
+// A training loop written for LibTorch: it sees torch::optim::Optimizer and a LibTorch scheduler.
+torch::Tensor train_torch_style(Problem& problem, torch::optim::Optimizer& optimizer, int steps) {
+  torch::optim::StepLR scheduler(optimizer, /*step_size=*/4, /*gamma=*/0.5);
+  for (int t = 0; t < steps; ++t) {
+    optimizer.step([&] {
+      optimizer.zero_grad();
+      torch::Tensor loss = problem.loss();
+      loss.backward();
+      return loss;
+    });
+    scheduler.step();
+  }
+  return flat_parameters(problem);
+}
+
+template <class TorchOptimizer, class DropIn, class Options>
+void expect_same_as_torch(const Options& options, const char* what) {
+  Problem ours, theirs;
+  DropIn descent_optimizer(ours.model->parameters(), options);
+  TorchOptimizer torch_optimizer(theirs.model->parameters(), options);
+  const torch::Tensor a = train_torch_style(ours, descent_optimizer, 15), b = train_torch_style(theirs, torch_optimizer, 15);
+  EXPECT_TRUE(torch::allclose(a, b, /*rtol=*/1e-10, /*atol=*/1e-12)) << what << ": max difference " << (a - b).abs().max().item<double>();
+}
+
+TEST(DropIn, FollowsTorchOptimInALoopWrittenForIt) {
+  namespace topt = torch::optim;
+  expect_same_as_torch<topt::Adam, drop_in::Adam>(topt::AdamOptions(0.01).betas({0.8, 0.99}).weight_decay(0.01), "Adam");
+  expect_same_as_torch<topt::Adam, drop_in::Adam>(topt::AdamOptions(0.01).amsgrad(true), "Adam amsgrad");
+  expect_same_as_torch<topt::AdamW, drop_in::AdamW>(topt::AdamWOptions(0.01).weight_decay(0.1), "AdamW");
+  expect_same_as_torch<topt::SGD, drop_in::SGD>(topt::SGDOptions(0.05).momentum(0.9).nesterov(true), "SGD nesterov");
+  expect_same_as_torch<topt::SGD, drop_in::SGD>(topt::SGDOptions(0.05).momentum(0.9).dampening(0.1).weight_decay(0.01), "SGD");
+  expect_same_as_torch<topt::RMSprop, drop_in::RMSprop>(topt::RMSpropOptions(0.01).momentum(0.5).centered(true), "RMSprop");
+  expect_same_as_torch<topt::Adagrad, drop_in::Adagrad>(topt::AdagradOptions(0.05).lr_decay(0.01), "Adagrad");
+}
+
+// Any registry optimizer, in groups with their own rates: the same numbers as descent's own
+// optimizer built with the same groups.
+TEST(DropIn, RunsAnyRegistryOptimizerInGroupsAsTheCoreDoes) {
+  for (const char* name : {"diffgrad", "exadam", "lion", "adagrad_norm"}) {
+    Problem wrapped, direct;
+    auto groups_of = [](Problem& problem) {
+      const auto params = problem.model->parameters();
+      return std::pair(std::vector<torch::Tensor>(params.begin(), params.begin() + 2),
+                       std::vector<torch::Tensor>(params.begin() + 2, params.end()));
+    };
+    const auto [w_first, w_rest] = groups_of(wrapped);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(w_first);
+    groups.emplace_back(w_rest, std::make_unique<drop_in::RegistryOptions>(drop_in::RegistryOptions().set("lr", 0.002)));
+    drop_in::Fused fused(name, std::move(groups), drop_in::RegistryOptions().set("lr", 0.01));
+
+    const auto [d_first, d_rest] = groups_of(direct);
+    Optimizer core(name, {{"lr", 0.01}}, {ParamGroup{d_first, {}, {}}, ParamGroup{d_rest, {}, {{"lr", 0.002}}}});
+    for (int t = 0; t < 10; ++t) {
+      fused.zero_grad();
+      wrapped.loss().backward();
+      fused.step();
+      core.zero_grad();
+      direct.loss().backward();
+      core.step();
+    }
+    EXPECT_TRUE(torch::equal(flat_parameters(wrapped), flat_parameters(direct))) << name;
+  }
+}
+
+TEST(DropIn, SavesAndResumesBitForBitThroughTorchSerialize) {
+  Problem straight, resumed;
+  drop_in::AdamW straight_optimizer(straight.model->parameters(), torch::optim::AdamWOptions(0.01));
+  train(straight, 12, [&](double) { straight_optimizer.step(); straight_optimizer.zero_grad(); });
+
+  std::stringstream saved;
+  {
+    drop_in::AdamW first(resumed.model->parameters(), torch::optim::AdamWOptions(0.01));
+    train(resumed, 6, [&](double) { first.step(); first.zero_grad(); });
+    torch::save(first, saved);
+  }
+  drop_in::AdamW second(resumed.model->parameters(), torch::optim::AdamWOptions(0.01));
+  torch::load(second, saved);
+  EXPECT_EQ(second.core().steps_taken(), 6);
+  train(resumed, 6, [&](double) { second.step(); second.zero_grad(); });
+  EXPECT_TRUE(torch::equal(flat_parameters(straight), flat_parameters(resumed)));
+}
+
+TEST(DropIn, AddedGroupsKeepTheEarlierState) {
+  Problem problem;
+  const auto params = problem.model->parameters();
+  drop_in::Adam optimizer(std::vector<torch::Tensor>(params.begin(), params.begin() + 2), torch::optim::AdamOptions(0.01));
+  train(problem, 3, [&](double) { optimizer.step(); optimizer.zero_grad(); });
+  const torch::Tensor m_before = optimizer.core().parameter_state(0, 0).front().second.clone();
+  optimizer.add_param_group(torch::optim::OptimizerParamGroup(std::vector<torch::Tensor>(params.begin() + 2, params.end())));
+  EXPECT_TRUE(torch::equal(optimizer.core().parameter_state(0, 0).front().second, m_before));
+  EXPECT_EQ(optimizer.core().steps_taken(), 3);
+  EXPECT_EQ(optimizer.core().parameter_state(1, 0).front().second.count_nonzero().item<std::int64_t>(), 0);
+  EXPECT_THROW(drop_in::Fused("adamm", params), ConfigError);
+  EXPECT_THROW(drop_in::Adam(params, torch::optim::AdamOptions(-1.0)), ConfigError);
+}
+
+}  // namespace drop_in_tests
 
 }  // namespace
 }  // namespace descent::optim
