@@ -1,6 +1,6 @@
-// descent::optim in one include: every registered optimizer by name (over LibTorch parameters or
-// plain buffers, or as torch::optim drop-ins), the transforms to compose your own chains, and the schedules. A chain type of
-// one optimizer is in include/descent/optim/algorithms/NAME.hpp.
+// descent::optim in one include: every registered optimizer by name (over LibTorch parameters,
+// plain buffers, or as torch::optim drop-ins), the transforms to compose your own chains, and the
+// schedules. A chain type of one optimizer is in include/descent/optim/algorithms/NAME.hpp.
 #pragma once
 
 #include "descent/optim/buffer_optimizer.hpp"
