@@ -10,7 +10,7 @@ packages=(
   bc libsqlite3-dev sqlite3 zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin libpq-dev postgresql
   dataset-fashion-mnist
-  python3-torch python3-numpy python3-scipy python3-optuna python3-dev pybind11-dev python3-pytest
+  python3-torch python3-numpy python3-scipy python3-optuna python3-dev pybind11-dev python3-pytest python3-protobuf
   chromium
   "$@"
 )

@@ -23,6 +23,7 @@ void add_lr_find_command(CLI::App& app);
 void add_diagnose_command(CLI::App& app);
 void add_list_command(CLI::App& app);
 void add_version_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 // Options that several subcommands share.
 struct StoreOptions {
@@ -33,6 +34,8 @@ void add_store_options(CLI::App& command, StoreOptions& options);
 
 // Number checks whose messages state the bound ("must be a number > 0"), not CLI11's range with
 // the largest double written out in 309 digits.
+// A path or name that must not be empty ("--store \"\"").
+CLI::Validator non_empty();
 CLI::Validator positive_number();
 CLI::Validator non_negative_number();
 

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   cli::add_train_command(app);
   cli::add_tune_command(app);
   cli::add_report_command(app);
+  cli::add_export_command(app);
   cli::add_refine_command(app);
   cli::add_repro_command(app);
   cli::add_lr_find_command(app);
