@@ -76,3 +76,7 @@ write("checkpoint_archive", "stored-zip64.zip", stored_zip(True))
 torch_seed = corpus / "checkpoint_archive" / "torch.pt"
 subprocess.run(["/usr/bin/python3", "-c", "import sys, torch; torch.manual_seed(0); "
                 "torch.save({'w': torch.randn(4, 3), 'step': 7}, sys.argv[1])", str(torch_seed)], check=True)
+
+# NumPy arrays: the files numpy wrote for tests/test_npy.cpp (tests/data/make_npy_fixtures.py).
+for fixture in sorted(p for p in (root / "tests" / "data" / "npy").iterdir() if p.is_file()):
+    write("npy", fixture.name, fixture.read_bytes())

@@ -8,7 +8,7 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR}
 seconds=${FUZZ_SECONDS:-600}
 jobs=${FUZZ_JOBS:-1}
 source_dir=$(cd "$(dirname "$0")" && pwd)
-targets=(config_fuzzer refined_schedule_fuzzer idx_fuzzer loop_state_fuzzer checkpoint_archive_fuzzer)
+targets=(config_fuzzer refined_schedule_fuzzer idx_fuzzer loop_state_fuzzer checkpoint_archive_fuzzer npy_fuzzer)
 [ -n "${FUZZ_TARGETS:-}" ] && read -r -a targets <<<"$FUZZ_TARGETS"
 
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1

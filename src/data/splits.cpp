@@ -1,5 +1,6 @@
 #include "descent/data/splits.hpp"
 
+#include "descent/data/arrays.hpp"
 #include "descent/data/dataset.hpp"
 #include "descent/data/synthetic.hpp"
 #include "descent/data/text.hpp"
@@ -13,6 +14,10 @@ Splits load_splits(const DataOptions& config) {
     splits.test = load_fashion_mnist(config.dir, "t10k");
     keep_subset(splits.train, config.train_subset, config.seed);
     keep_subset(splits.test, config.test_subset, config.seed + 1);
+  } else if (config.dataset == "arrays") {
+    splits.train = load_arrays(config.train_path, config.features_key, config.targets_key);
+    splits.test = load_arrays(config.test_path, config.features_key, config.targets_key);
+    match_splits(splits.train, splits.test, config.test_path);
   } else if (config.dataset == "text") {
     splits = character_text({config.text_path, config.context, 0.1});
   } else if (config.dataset == "gaussian-mixture") {

@@ -55,9 +55,15 @@ void read_data(TableReader& root, data::DataOptions& options, const std::string&
   TableReader reader(*table, "data", source);
   TomlFields fields(reader, source);
   describe(options, fields, data::dataset_names());
-  if (options.dataset != "text" &&
+  if (options.dataset != "text" && options.dataset != "arrays" &&
       options.validation >= (options.dataset == "fashion-mnist" ? (options.train_subset ? options.train_subset : 60000) : options.train_size)) {
     reader.fail("validation", fmt::format("{} samples would leave nothing to train on", options.validation));
+  }
+  if (options.dataset == "arrays") {
+    for (const auto& [key, path] : {std::pair{"train", options.train_path}, std::pair{"test", options.test_path}}) {
+      if (path.empty()) reader.fail(key, "dataset 'arrays' needs data.train and data.test: .npz files (numpy.savez) with "
+                                          "a features and a targets array");
+    }
   }
   reader.reject_unknown(fmt::format(" for dataset '{}'", options.dataset));
 }
@@ -69,7 +75,7 @@ void read_model(TableReader& root, models::ModelOptions& model, const data::Data
   TomlFields fields(reader, source);
   describe(model, fields, models::names(), models::activations());
   if (model.ghost_batch > 0 && !model.batch_norm) reader.fail("ghost_batch", "needs model.batch_norm = true");
-  if (model.kind == "cnn" && data.dataset != "fashion-mnist") {
+  if (model.kind == "cnn" && data.dataset != "fashion-mnist" && data.dataset != "arrays") {
     reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
   }
   if (model.kind == "transformer" && data.dataset != "text") {

@@ -11,7 +11,7 @@
 namespace descent::data {
 
 struct DataOptions {
-  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | text
+  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | text | arrays
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t validation = 0;    // samples carved from train, by seed
   std::int64_t train_subset = 0;  // 0: all
@@ -27,6 +27,10 @@ struct DataOptions {
   // text: a character-level corpus (data/text.hpp).
   std::string text_path = "/usr/share/common-licenses";
   std::int64_t context = 64;
+  // arrays: .npz files (numpy.savez) holding a features array {N, ...} and a targets array {N}:
+  // integer targets are class labels, floating-point ones regression targets.
+  std::string train_path, test_path;
+  std::string features_key = "features", targets_key = "targets";
   bool random_labels = false;  // classification: replace the training labels by uniform random ones (drawn by seed)
   std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
 };
@@ -48,6 +52,11 @@ void describe(DataOptions& o, Fields& f, const std::vector<std::string>& dataset
   } else if (text) {
     f.text("path", o.text_path, {});
     f.integer("context", o.context, 2, 4096);
+  } else if (o.dataset == "arrays") {
+    f.text("train", o.train_path, {});
+    f.text("test", o.test_path, {});
+    f.text("features_key", o.features_key, {});
+    f.text("targets_key", o.targets_key, {});
   } else {
     f.integer("train_size", o.train_size, 2);
     f.integer("test_size", o.test_size, 1);
