@@ -12,6 +12,7 @@ const std::vector<CatalogEntry>& catalog() {
       {"cnn", "conv5x5-16, maxpool2, conv5x5-32, maxpool2, linear (image datasets)"},
       {"linear", "one linear layer: logistic regression for classes, least squares for regression"},
       {"transformer", "decoder-only character transformer: model.width, heads, layers, qk_layernorm (text data)"},
+      {"torchscript", "your own module: model.path, saved from Python by torch.jit.script(model).save(path)"},
   };
   return entries;
 }

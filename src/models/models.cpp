@@ -1,5 +1,7 @@
 #include "descent/models/models.hpp"
 
+#include "descent/models/torchscript.hpp"
+
 #include "descent/models/transformer.hpp"
 
 #include <fmt/format.h>
@@ -74,6 +76,7 @@ torch::Tensor Cnn::forward(torch::Tensor x) {
 std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<std::int64_t>& sample_shape,
                                   std::int64_t outputs) {
   if (config.kind == "cnn") return std::make_shared<Cnn>(sample_shape, outputs);
+  if (config.kind == "torchscript") return std::make_shared<TorchScript>(config.path, sample_shape, outputs);
   if (config.kind == "transformer") {
     return std::make_shared<CharTransformer>(
         TransformerOptions{outputs, sample_shape.at(0), config.width, config.heads, config.layers, config.qk_layernorm});

@@ -75,6 +75,9 @@ void read_model(TableReader& root, models::ModelOptions& model, const data::Data
   TomlFields fields(reader, source);
   describe(model, fields, models::names(), models::activations());
   if (model.ghost_batch > 0 && !model.batch_norm) reader.fail("ghost_batch", "needs model.batch_norm = true");
+  if (model.kind == "torchscript" && model.path.empty()) {
+    reader.fail("path", "kind 'torchscript' needs model.path: a module saved by torch.jit.script(model).save(path)");
+  }
   if (model.kind == "cnn" && data.dataset != "fashion-mnist" && data.dataset != "arrays") {
     reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
   }

@@ -11,7 +11,7 @@
 namespace descent::models {
 
 struct ModelOptions {
-  std::string kind = "mlp";  // mlp | cnn | linear | transformer
+  std::string kind = "mlp";  // mlp | cnn | linear | transformer | torchscript
   std::vector<std::int64_t> hidden = {256};
   std::string activation = "relu";
   bool batch_norm = false;       // mlp: batch normalization after each hidden layer
@@ -19,6 +19,7 @@ struct ModelOptions {
   // transformer (text data only)
   std::int64_t width = 64, heads = 4, layers = 2;
   bool qk_layernorm = false;
+  std::string path;  // torchscript: the saved module (last: the other kinds are built positionally)
 };
 
 // [model]. The MLP's fields are stored for every kind (hidden empty), as they always were.
@@ -31,6 +32,7 @@ void describe(ModelOptions& o, Fields& f, const std::vector<std::string>& kinds,
   f.text("activation", o.activation, activations, Field{mlp, true});
   f.boolean("batch_norm", o.batch_norm, Field{mlp, true});
   f.integer("ghost_batch", o.ghost_batch, 0, std::numeric_limits<std::int64_t>::max(), Field{mlp, true});
+  if (o.kind == "torchscript") f.text("path", o.path, {});
   if (!transformer) return;
   f.integer("width", o.width, 1, 1 << 16);
   f.integer("heads", o.heads, 1, 1024);
