@@ -135,5 +135,35 @@ TEST(ArraysDataset, BuildsClassificationAndRegressionSplits) {
   EXPECT_THROW(match_splits(images, test, "test.npz"), DataError);
 }
 
+TEST(CsvDataset, ReadsFeaturesAndTheNamedTargetColumn) {
+  testing::TempDir dir;
+  testing::write_file(dir / "train.csv", "x1,\"label\",x2\n0.5,1,-2\n1e-3,0,3\r\n\n2,2,0.25\n");
+  const Dataset classes = load_csv(dir / "train.csv", "label", Task::classification);
+  EXPECT_EQ(classes.size(), 3);
+  EXPECT_EQ(classes.sample_shape, (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(classes.features, (std::vector<float>{0.5f, -2.0f, 1e-3f, 3.0f, 2.0f, 0.25f}));
+  EXPECT_EQ(classes.labels, (std::vector<std::int64_t>{1, 0, 2}));
+  EXPECT_EQ(classes.num_classes, 3);
+  const Dataset regression = load_csv(dir / "train.csv", "x2", Task::regression);
+  EXPECT_EQ(regression.targets, (std::vector<float>{-2.0f, 3.0f, 0.25f}));
+
+  auto fault = [&](const std::string& text, const std::string& target = "label") {
+    testing::write_file(dir / "bad.csv", text);
+    try {
+      load_csv(dir / "bad.csv", target, Task::classification);
+    } catch (const DataError& error) {
+      return std::string(error.what());
+    }
+    return std::string("read");
+  };
+  using ::testing::HasSubstr;
+  EXPECT_THAT(fault("a,b\n1,2\n"), HasSubstr("no column 'label' (columns: a, b)"));
+  EXPECT_THAT(fault("a,label\n1,2\n3,x\n"), HasSubstr("bad.csv:3: column 'label': 'x' is not a finite number"));
+  EXPECT_THAT(fault("a,label\n1,2,3\n"), HasSubstr("bad.csv:2: 3 fields where the header has 2"));
+  EXPECT_THAT(fault("a,label\n1,0.5\n"), HasSubstr("class label '0.5' is not an integer"));
+  EXPECT_THAT(fault("a,label\n"), HasSubstr("no rows after the header"));
+  EXPECT_THAT(fault(""), HasSubstr("empty"));
+}
+
 }  // namespace
 }  // namespace descent::data

@@ -4,6 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
 
 #include "descent/core/error.hpp"
 #include "descent/data/npy.hpp"
@@ -64,6 +67,82 @@ void match_splits(Dataset& train, Dataset& test, const std::filesystem::path& te
                                 train.task == Task::classification ? "class labels" : "real numbers"));
   }
   train.num_classes = test.num_classes = std::max(train.num_classes, test.num_classes);
+}
+
+}  // namespace descent::data
+
+namespace descent::data {
+namespace {
+
+// One CSV line's fields (RFC 4180 quoting within a line: "a,b" and "say ""hi""").
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"', ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+Dataset load_csv(const std::filesystem::path& path, const std::string& target, Task task) {
+  std::ifstream in(path);
+  if (!in) throw DataError(fmt::format("{}: {}", path.string(), std::filesystem::exists(path) ? "cannot be read" : "file not found"));
+  std::string line;
+  if (!std::getline(in, line)) throw DataError(fmt::format("{}: empty; the first line names the columns", path.string()));
+  const std::vector<std::string> columns = csv_fields(line);
+  const auto target_at = std::find(columns.begin(), columns.end(), target);
+  if (target_at == columns.end()) {
+    throw DataError(fmt::format("{}: no column '{}' (columns: {})", path.string(), target, fmt::join(columns, ", ")));
+  }
+  const std::size_t target_index = static_cast<std::size_t>(target_at - columns.begin());
+  if (columns.size() < 2) throw DataError(fmt::format("{}: only the target column; features are the other columns", path.string()));
+
+  Dataset dataset;
+  dataset.name = path.stem().string();
+  dataset.task = task;
+  dataset.sample_shape = {static_cast<std::int64_t>(columns.size() - 1)};
+  for (std::int64_t number = 2; std::getline(in, line); ++number) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> fields = csv_fields(line);
+    if (fields.size() != columns.size()) {
+      throw DataError(fmt::format("{}:{}: {} fields where the header has {}", path.string(), number, fields.size(), columns.size()));
+    }
+    for (std::size_t c = 0; c < fields.size(); ++c) {
+      double value = 0.0;
+      const char* begin = fields[c].data();
+      const char* end = begin + fields[c].size();
+      while (begin < end && *begin == ' ') ++begin;
+      const auto [stop, error] = std::from_chars(begin, end, value);
+      if (error != std::errc() || stop != end || !std::isfinite(value)) {
+        throw DataError(fmt::format("{}:{}: column '{}': '{}' is not a finite number", path.string(), number, columns[c], fields[c]));
+      }
+      if (c != target_index) {
+        dataset.features.push_back(static_cast<float>(value));
+      } else if (task == Task::regression) {
+        dataset.targets.push_back(static_cast<float>(value));
+      } else {
+        if (value < 0 || value != std::floor(value) || value > 1e9) {
+          throw DataError(fmt::format("{}:{}: column '{}': class label '{}' is not an integer 0 or more", path.string(), number,
+                                      target, fields[c]));
+        }
+        dataset.labels.push_back(static_cast<std::int64_t>(value));
+        dataset.num_classes = std::max<std::int64_t>({dataset.num_classes, dataset.labels.back() + 1, 2});
+      }
+    }
+  }
+  if (dataset.size() == 0) throw DataError(fmt::format("{}: no rows after the header", path.string()));
+  return dataset;
 }
 
 }  // namespace descent::data

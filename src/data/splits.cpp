@@ -18,6 +18,11 @@ Splits load_splits(const DataOptions& config) {
     splits.train = load_arrays(config.train_path, config.features_key, config.targets_key);
     splits.test = load_arrays(config.test_path, config.features_key, config.targets_key);
     match_splits(splits.train, splits.test, config.test_path);
+  } else if (config.dataset == "csv") {
+    const Task task = config.task == "regression" ? Task::regression : Task::classification;
+    splits.train = load_csv(config.train_path, config.target_column, task);
+    splits.test = load_csv(config.test_path, config.target_column, task);
+    match_splits(splits.train, splits.test, config.test_path);
   } else if (config.dataset == "text") {
     splits = character_text({config.text_path, config.context, 0.1});
   } else if (config.dataset == "gaussian-mixture") {

@@ -36,6 +36,8 @@ const std::vector<CatalogEntry>& dataset_catalog() {
       {"text", "characters of data.path (default Debian's /usr/share/common-licenses), windows of data.context"},
       {"arrays", "your own arrays: data.train and data.test .npz files (numpy.savez) with 'features' {N, ...} and "
                  "'targets' {N} (integers: classes; floats: regression)"},
+      {"csv", "your own table: data.train and data.test CSV files with a header row, data.target the target column, "
+              "data.task classification or regression"},
   };
   return entries;
 }

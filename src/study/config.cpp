@@ -55,15 +55,20 @@ void read_data(TableReader& root, data::DataOptions& options, const std::string&
   TableReader reader(*table, "data", source);
   TomlFields fields(reader, source);
   describe(options, fields, data::dataset_names());
-  if (options.dataset != "text" && options.dataset != "arrays" &&
+  const bool files = options.dataset == "arrays" || options.dataset == "csv";
+  if (options.dataset != "text" && !files &&
       options.validation >= (options.dataset == "fashion-mnist" ? (options.train_subset ? options.train_subset : 60000) : options.train_size)) {
     reader.fail("validation", fmt::format("{} samples would leave nothing to train on", options.validation));
   }
-  if (options.dataset == "arrays") {
+  if (files) {
+    const std::string what = options.dataset == "arrays" ? ".npz files (numpy.savez) with a features and a targets array"
+                                                         : "CSV files with a header row";
     for (const auto& [key, path] : {std::pair{"train", options.train_path}, std::pair{"test", options.test_path}}) {
-      if (path.empty()) reader.fail(key, "dataset 'arrays' needs data.train and data.test: .npz files (numpy.savez) with "
-                                          "a features and a targets array");
+      if (path.empty()) reader.fail(key, fmt::format("dataset '{}' needs data.train and data.test: {}", options.dataset, what));
     }
+  }
+  if (options.dataset == "csv" && options.target_column.empty()) {
+    reader.fail("target", "dataset 'csv' needs data.target: the name of the target column");
   }
   reader.reject_unknown(fmt::format(" for dataset '{}'", options.dataset));
 }

@@ -14,6 +14,11 @@ namespace descent::data {
 // Throws DataError naming the file, the array and the fault.
 Dataset load_arrays(const std::filesystem::path& path, const std::string& features_key, const std::string& targets_key);
 
+// A CSV file with a header row: the column named `target` is the target (class labels 0..K-1
+// for classification, real numbers for regression), every other column a feature; every value a
+// number. Throws DataError naming the file, the line and the column.
+Dataset load_csv(const std::filesystem::path& path, const std::string& target, Task task);
+
 // Train and test must agree on the sample shape and the task; the class count becomes the larger.
 // Throws DataError naming `test_path` when they do not.
 void match_splits(Dataset& train, Dataset& test, const std::filesystem::path& test_path);

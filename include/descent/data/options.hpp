@@ -29,8 +29,11 @@ struct DataOptions {
   std::int64_t context = 64;
   // arrays: .npz files (numpy.savez) holding a features array {N, ...} and a targets array {N}:
   // integer targets are class labels, floating-point ones regression targets.
+  // csv: files with a header row; the column named `target` is the target, the others features.
   std::string train_path, test_path;
   std::string features_key = "features", targets_key = "targets";
+  std::string target_column;
+  std::string task = "classification";  // csv: classification (integer labels) | regression
   bool random_labels = false;  // classification: replace the training labels by uniform random ones (drawn by seed)
   std::uint64_t seed = 0;  // draws synthetic data, carves validation and subsets: fixed per study, so all runs see the same data
 };
@@ -52,11 +55,16 @@ void describe(DataOptions& o, Fields& f, const std::vector<std::string>& dataset
   } else if (text) {
     f.text("path", o.text_path, {});
     f.integer("context", o.context, 2, 4096);
-  } else if (o.dataset == "arrays") {
+  } else if (o.dataset == "arrays" || o.dataset == "csv") {
     f.text("train", o.train_path, {});
     f.text("test", o.test_path, {});
-    f.text("features_key", o.features_key, {});
-    f.text("targets_key", o.targets_key, {});
+    if (o.dataset == "arrays") {
+      f.text("features_key", o.features_key, {});
+      f.text("targets_key", o.targets_key, {});
+    } else {
+      f.text("target", o.target_column, {});
+      f.text("task", o.task, {"classification", "regression"});
+    }
   } else {
     f.integer("train_size", o.train_size, 2);
     f.integer("test_size", o.test_size, 1);
