@@ -128,3 +128,25 @@ def test_csv_export_is_tidy_and_equals_the_store(study):
     missing = subprocess.run([descent_binary(), "export", "csv", "nope", "--store", "runs.db"], cwd=study,
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no study named 'nope'" in missing.stderr
+
+
+def test_train_tensorboard_writes_events_while_training_and_changes_no_run_key(study):
+    live = subprocess.run([descent_binary(), "study", "study.toml", "--store", "live.db", "--report-dir", "reports",
+                           "train.tensorboard=live-tb"], cwd=study, check=True, capture_output=True, text=True)
+    Event = tensorboard_messages()
+    files = list((study / "live-tb" / "export" / "adam-seed0").glob("events.out.tfevents.*"))
+    assert len(files) == 1, live.stderr
+    events = [Event.FromString(body) for body in records(files[0].read_bytes())]
+    assert events[0].file_version == "brain.Event:2"
+    tags = {}
+    for e in events[1:]:
+        (value,) = e.summary.value
+        tags.setdefault(value.tag, []).append(e.step)
+    steps_per_epoch = 256 // 32
+    assert tags["train_loss"] == list(range(1, 2 * steps_per_epoch + 1))  # every step of both epochs
+    assert tags["lr"] == tags["train_loss"]
+    assert tags["test_accuracy"] == [steps_per_epoch, 2 * steps_per_epoch]
+    # Where events go is not part of the experiment: the same study without it finds its runs done.
+    again = subprocess.run([descent_binary(), "study", "study.toml", "--store", "live.db", "--report-dir", "reports"],
+                           cwd=study, check=True, capture_output=True, text=True)
+    assert "skipped 2 already stored" in again.stderr

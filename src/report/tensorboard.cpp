@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
 #include "descent/core/env.hpp"
+#include "descent/core/error.hpp"
 
 namespace descent::report {
 namespace {
@@ -105,6 +109,30 @@ void EventFile::append_record(std::string_view record) {
   put_little_endian(bytes_, masked(crc32c(length)));
   bytes_.append(record);
   put_little_endian(bytes_, masked(crc32c(record)));
+}
+
+EventWriter::EventWriter(const std::filesystem::path& dir, double wall_time)
+    : path_(dir / fmt::format("events.out.tfevents.{}.{}.{}", static_cast<std::int64_t>(wall_time), env::hostname(), ::getpid())),
+      events_(wall_time) {
+  std::filesystem::create_directories(dir);
+  out_.open(path_, std::ios::binary | std::ios::app);
+  if (!out_) throw Error(ExitCode::runtime_failure, fmt::format("{}: cannot write TensorBoard events", path_.string()));
+  flush();  // the file_version record: TensorBoard lists the run at once
+}
+
+void EventWriter::add_scalar(const std::string& tag, std::int64_t step, double value, double wall_time) {
+  events_.add_scalar(tag, step, value, wall_time);
+}
+
+void EventWriter::flush() {
+  const std::string records = events_.take();
+  out_.write(records.data(), static_cast<std::streamsize>(records.size()));
+  out_.flush();
+  if (!out_) throw Error(ExitCode::runtime_failure, fmt::format("{}: cannot write TensorBoard events", path_.string()));
+}
+
+double wall_clock_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::vector<std::filesystem::path> export_tensorboard(store::Store& store, const store::StudyRecord& study,

@@ -17,6 +17,7 @@
 #include "descent/store/store.hpp"
 #include "descent/train/progress.hpp"
 #include "descent/train/trainer.hpp"
+#include "tensorboard_callback.hpp"
 
 namespace descent::study {
 namespace {
@@ -161,6 +162,12 @@ StudyOutcome execute(const StudyConfig& config, const StudyOptions& options, con
     train::ProgressBar progress(fmt::format("[{}/{}] {} seed {}", k + 1, todo.size(), entry.label, planned.seed));
     std::vector<train::Callback*> callbacks;
     if (options.progress) callbacks.push_back(&progress);
+    std::optional<TensorBoardCallback> tensorboard;
+    if (!config.train.tensorboard.empty()) {
+      tensorboard.emplace(std::filesystem::path(config.train.tensorboard) / config.name /
+                          fmt::format("{}-seed{}", entry.label, planned.seed));
+      callbacks.push_back(&*tensorboard);
+    }
     try {
       train::RunResult result = train::train(run, *splits, callbacks);
       const store::RunStatus status = status_of(result.end);

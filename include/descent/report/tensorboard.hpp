@@ -8,8 +8,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "descent/store/store.hpp"
@@ -25,11 +27,32 @@ public:
   explicit EventFile(double wall_time);
   void add_scalar(const std::string& tag, std::int64_t step, double value, double wall_time);
   const std::string& bytes() const { return bytes_; }
+  // The records added since the last call (for a file written as it grows).
+  std::string take() { return std::exchange(bytes_, {}); }
 
 private:
   void append_record(std::string_view event);
   std::string bytes_;
 };
+
+// An event file written while a run trains, so that TensorBoard shows it live: records are appended
+// and flushed on flush(). A killed process leaves at most a cut last record, which TensorBoard
+// skips. The file is DIR/events.out.tfevents.SECONDS.HOST.PID (unique per process).
+class EventWriter {
+public:
+  EventWriter(const std::filesystem::path& dir, double wall_time);
+  void add_scalar(const std::string& tag, std::int64_t step, double value, double wall_time);
+  void flush();
+  const std::filesystem::path& path() const { return path_; }
+
+private:
+  std::filesystem::path path_;
+  EventFile events_;
+  std::ofstream out_;
+};
+
+// Seconds since the epoch, now (the wall_time of live events).
+double wall_clock_seconds();
 
 // Every run of the study as one TensorBoard run, DIR/LABEL-seedN/events.out.tfevents.T.descent,
 // every metric a scalar tag (train_loss, test_accuracy, ...). The store keeps no time per step:

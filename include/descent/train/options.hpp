@@ -25,6 +25,7 @@ struct TrainOptions {
   // diverged (as a non-finite loss does); 0: only non-finite losses.
   double divergence_factor = kDefaultDivergenceFactor;
   bool save_model = false;              // keep each finished run's parameters (for `descent diagnose RUN`)
+  std::string tensorboard;              // write TensorBoard event files here while training ("": no)
 };
 
 struct OptimizerEntry {
@@ -46,6 +47,7 @@ void describe(TrainOptions& o, Fields& f) {
   f.real("z_loss", o.z_loss, 0.0, 1e3, false, stored_if(o.z_loss > 0));
   f.real("divergence_factor", o.divergence_factor, 0.0, 1e300, false, stored_if(o.divergence_factor != kDefaultDivergenceFactor));
   f.boolean("save_model", o.save_model, Field{true, false});
+  f.text("tensorboard", o.tensorboard, {}, Field{true, false});  // where to watch a run changes no result
 }
 
 }  // namespace descent::train
