@@ -19,7 +19,7 @@ struct ModelOptions {
   // transformer (text data only)
   std::int64_t width = 64, heads = 4, layers = 2;
   bool qk_layernorm = false;
-  std::string path;  // torchscript: the saved module (last: the other kinds are built positionally)
+  std::string path{};  // torchscript: the saved module (last: the other kinds are built positionally)
 };
 
 // [model]. The MLP's fields are stored for every kind (hidden empty), as they always were.
