@@ -45,11 +45,13 @@ sanitize: deps
 
 # libFuzzer on the readers of user input (fuzz/): clang, descent's code instrumented with ASan and
 # UBSan, each target FUZZ_SECONDS (600) from the seeds in fuzz/corpus. FUZZ_JOBS=2 runs two at once.
+# The clang builds: descent's LibTorch-free code only, no suite, no benchmarks (cmake/TorchFreeLibrary.cmake).
+CLANG_CONFIGURE = scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev && \
+  CXX=clang++ cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_BENCH=OFF
+
 FUZZ_BUILD ?= build-fuzz
 fuzz:
-	scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
-	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_FUZZ=ON \
-	  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_BENCH=OFF
+	$(CLANG_CONFIGURE) -B $(FUZZ_BUILD) -DDESCENT_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	fuzz/run.sh $(FUZZ_BUILD)
 
@@ -59,9 +61,7 @@ fuzz:
 # own internals out of the reports (LLVM's Archer documentation asks for both).
 TSAN_BUILD ?= build-tsan
 tsan:
-	scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
-	CXX=clang++ cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_TSAN=ON \
-	  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_BENCH=OFF
+	$(CLANG_CONFIGURE) -B $(TSAN_BUILD) -DDESCENT_TSAN=ON
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target descent_tsan_tests
 	archer=$$(realpath $$(clang++ -print-resource-dir)/../../libarcher.so) && \
 	  OMP_TOOL_LIBRARIES=$$archer ARCHER_OPTIONS=verbose=1 TSAN_OPTIONS=halt_on_error=1:ignore_noninstrumented_modules=1 \

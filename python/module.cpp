@@ -46,6 +46,12 @@ py::dict spec_dict(const ParamSpec& spec) {
   return d;
 }
 
+py::list spec_list(const std::vector<ParamSpec>& specs) {
+  py::list params;
+  for (const auto& spec : specs) params.append(spec_dict(spec));
+  return params;
+}
+
 py::list optimizer_catalog() {
   py::list out;
   for (const auto& description : optim::catalog()) {
@@ -54,9 +60,7 @@ py::list optimizer_catalog() {
     d["summary"] = description.summary;
     d["paper"] = description.paper;
     d["adaptive"] = description.adaptive;
-    py::list params;
-    for (const auto& spec : description.params) params.append(spec_dict(spec));
-    d["params"] = params;
+    d["params"] = spec_list(description.params);
     out.append(d);
   }
   return out;
@@ -68,9 +72,7 @@ py::list schedule_catalog() {
     py::dict d;
     d["name"] = info.name;
     d["summary"] = info.summary;
-    py::list params;
-    for (const auto& spec : info.params) params.append(spec_dict(spec));
-    d["params"] = params;
+    d["params"] = spec_list(info.params);
     out.append(d);
   }
   return out;

@@ -272,6 +272,21 @@ TEST(Trainer, ResumedFromCheckpointGivesTheSameNumbers) {
   }
 }
 
+// Seed 2 of `config`, checkpointed every 4 steps to `checkpoint` and stopped at step 9: the
+// checkpoint the corruption tests damage (the one from step 8).
+TrainingRun run_stopped_at_step_nine(const study::StudyConfig& config, const data::Splits& splits,
+                                     const std::filesystem::path& checkpoint) {
+  TrainingRun run = run_of(config, 2);
+  run.train.checkpoint_every = 4;
+  run.checkpoint = checkpoint;
+  struct StopAtNine : Callback {
+    bool on_step_end(const StepEvent& event) override { return event.step < 9; }
+  } stop;
+  Callback* callbacks[] = {&stop};
+  EXPECT_EQ(train(run, splits, callbacks).end, RunEnd::stopped);
+  return run;
+}
+
 // A checkpoint that cannot be read back (here: truncated) is moved aside and the run starts over,
 // ending with the numbers of a run that never stopped, instead of failing on every rerun.
 TEST(Trainer, ACorruptCheckpointIsMovedAsideAndTheRunStartsOver) {
@@ -279,14 +294,7 @@ TEST(Trainer, ACorruptCheckpointIsMovedAsideAndTheRunStartsOver) {
   const data::Splits splits = data::load_splits(config.data);
   const RunResult straight = train(run_of(config, 2), splits);
   testing::TempDir dir;
-  TrainingRun run = run_of(config, 2);
-  run.train.checkpoint_every = 4;
-  run.checkpoint = dir / "run.pt";
-  struct StopAtNine : Callback {
-    bool on_step_end(const StepEvent& event) override { return event.step < 9; }
-  } stop;
-  Callback* callbacks[] = {&stop};
-  ASSERT_EQ(train(run, splits, callbacks).end, RunEnd::stopped);
+  const TrainingRun run = run_stopped_at_step_nine(config, splits, dir / "run.pt");
   ASSERT_TRUE(std::filesystem::exists(run.checkpoint));
   std::filesystem::resize_file(run.checkpoint, std::filesystem::file_size(run.checkpoint) / 2);
   const RunResult again = train(run, splits);
@@ -305,14 +313,7 @@ TEST(Trainer, EveryCorruptionOfACheckpointIsReadOrMovedAside) {
   const data::Splits splits = data::load_splits(config.data);
   const RunResult straight = train(run_of(config, 2), splits);
   testing::TempDir dir;
-  TrainingRun run = run_of(config, 2);
-  run.train.checkpoint_every = 4;
-  run.checkpoint = dir / "run.pt";
-  struct StopAtNine : Callback {
-    bool on_step_end(const StepEvent& event) override { return event.step < 9; }
-  } stop;
-  Callback* callbacks[] = {&stop};
-  ASSERT_EQ(train(run, splits, callbacks).end, RunEnd::stopped);
+  const TrainingRun run = run_stopped_at_step_nine(config, splits, dir / "run.pt");
   std::string original;
   {
     std::ifstream in(run.checkpoint, std::ios::binary);

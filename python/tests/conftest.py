@@ -1,4 +1,5 @@
 import os
+import subprocess
 import sys
 
 import pytest
@@ -17,3 +18,11 @@ def descent_binary():
     if not path or not os.path.exists(path):
         pytest.fail("DESCENT_BINARY is not set to the descent program (ctest sets it)")
     return path
+
+
+def run_study(folder, study_text, *arguments):
+    """Writes `study_text` to FOLDER/study.toml and trains it with the descent program (store
+    FOLDER/runs.db); returns the completed process."""
+    (folder / "study.toml").write_text(study_text)
+    return subprocess.run([descent_binary(), "study", "study.toml", "--store", "runs.db", "--report-dir", "reports",
+                           *arguments], cwd=folder, check=True, capture_output=True, text=True)

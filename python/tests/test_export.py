@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 import descent
-from conftest import descent_binary
+from conftest import descent_binary, run_study
 
 STUDY = """
 [study]
@@ -82,9 +82,7 @@ def records(data):
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
-    (folder / "study.toml").write_text(STUDY)
-    subprocess.run([descent_binary(), "study", "study.toml", "--store", "runs.db", "--report-dir", "reports"],
-                   cwd=folder, check=True, capture_output=True)
+    run_study(folder, STUDY)
     return folder
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import descent
-from conftest import descent_binary
+from conftest import run_study
 
 STUDY = """
 [study]
@@ -31,10 +31,8 @@ lr = 0.01
 
 
 def test_runs_and_metrics_of_a_real_study(tmp_path):
-    (tmp_path / "study.toml").write_text(STUDY)
+    run_study(tmp_path, STUDY)
     store_path = tmp_path / "runs.db"
-    subprocess.run([descent_binary(), "study", "study.toml", "--store", str(store_path), "--report-dir", str(tmp_path / "r")],
-                   cwd=tmp_path, check=True, capture_output=True)
     with descent.store.open(store_path) as store:
         assert [s["name"] for s in store.studies()] == ["python-store"]
         runs = store.runs("python-store")

@@ -167,6 +167,13 @@ std::string inflate_raw(const Reader& zip, const ZipEntry& entry, std::string_vi
   return out;
 }
 
+void check_crc(const Reader& zip, const ZipEntry& entry, std::string_view contents) {
+  const auto crc = static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(contents.data()), contents.size()));
+  if (crc != entry.crc) {
+    zip.fail(fmt::format("entry '{}' fails its CRC-32 check (stored {:08x}, computed {:08x})", entry.name, entry.crc, crc));
+  }
+}
+
 }  // namespace
 
 std::vector<ZipEntry> zip_entries(std::string_view bytes, const std::string& name) {
@@ -189,25 +196,23 @@ std::string_view zip_raw_data(std::string_view bytes, const ZipEntry& entry) {
   return bytes.substr(entry.data_offset, entry.compressed);  // checked inside bytes by zip_entries
 }
 
-std::uint32_t crc32_of(std::string_view data) {
-  return static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+std::string_view zip_stored_contents(std::string_view bytes, const ZipEntry& entry, const std::string& name) {
+  const Reader zip(bytes, name);
+  if (entry.method != 0) zip.fail(fmt::format("entry '{}' is compressed, not stored", entry.name));
+  if (entry.compressed != entry.size) zip.fail(fmt::format("entry '{}': stored with two different sizes", entry.name));
+  const std::string_view contents = zip_raw_data(bytes, entry);
+  check_crc(zip, entry, contents);
+  return contents;
 }
 
 std::string zip_extract(std::string_view bytes, const ZipEntry& entry, const std::string& name) {
+  if (entry.method == 0) return std::string(zip_stored_contents(bytes, entry, name));
   const Reader zip(bytes, name);
-  const std::string_view raw = zip_raw_data(bytes, entry);
-  std::string contents;
-  if (entry.method == 0) {
-    if (entry.compressed != entry.size) zip.fail(fmt::format("entry '{}': stored with two different sizes", entry.name));
-    contents.assign(raw);
-  } else if (entry.method == 8) {
-    contents = inflate_raw(zip, entry, raw);
-  } else {
+  if (entry.method != 8) {
     zip.fail(fmt::format("entry '{}': compression method {} is not stored (0) or deflate (8)", entry.name, entry.method));
   }
-  if (const std::uint32_t crc = crc32_of(contents); crc != entry.crc) {
-    zip.fail(fmt::format("entry '{}' fails its CRC-32 check (stored {:08x}, computed {:08x})", entry.name, entry.crc, crc));
-  }
+  std::string contents = inflate_raw(zip, entry, zip_raw_data(bytes, entry));
+  check_crc(zip, entry, contents);
   return contents;
 }
 

@@ -28,7 +28,7 @@ std::string_view zip_raw_data(std::string_view bytes, const ZipEntry& entry);
 // An entry's contents, inflated when deflated, CRC-32 checked. Throws DataError naming the entry.
 std::string zip_extract(std::string_view bytes, const ZipEntry& entry, const std::string& name);
 
-// The CRC-32 of `data` (zlib's).
-std::uint32_t crc32_of(std::string_view data);
+// A stored (uncompressed) entry's contents in place, without a copy, CRC-32 checked.
+std::string_view zip_stored_contents(std::string_view bytes, const ZipEntry& entry, const std::string& name);
 
 }  // namespace descent::data
