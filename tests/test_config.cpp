@@ -1,14 +1,20 @@
 // Study files: every validation error names its key; overrides; the resolved config.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "descent/core/error.hpp"
+#include "descent/core/hash.hpp"
 #include "descent/study/config.hpp"
 #include "descent/study/overrides.hpp"
+#include "helpers.hpp"
 
 namespace descent::study {
 namespace {
+
+using testing::TempDir;
+using testing::write_file;
 
 const std::string kValid = R"toml(
 [study]
@@ -254,6 +260,50 @@ TEST(Config, RunConfigAndKey) {
   other_seed["seed"] = 8;
   EXPECT_NE(run_key(run), run_key(other_seed));
   EXPECT_EQ(run_key(run).size(), 16u);
+}
+
+// A study's own files (CSV or .npz data, a TorchScript module) enter the run key by their contents:
+// a file edited in place under the same name makes new runs, not a silent reuse of the old ones.
+TEST(Config, OwnFilesKeyRunsByTheirContents) {
+  const TempDir dir;
+  write_file(dir / "train.csv", "x,y\n1,0\n2,1\n");
+  write_file(dir / "test.csv", "x,y\n3,1\n");
+  const std::string study = fmt::format(
+      "[study]\nname = \"own\"\n[data]\ndataset = \"csv\"\ntrain = \"{0}/train.csv\"\ntest = \"{0}/test.csv\"\n"
+      "target = \"y\"\n[[optimizers]]\nname = \"sgd\"\n",
+      dir.path().string());
+  const auto key = [&] { return run_key(run_config_json(parse_study_config(study, "study.toml"), 0, 0)); };
+  const std::string before = key();
+  const nlohmann::json stored = run_config_json(parse_study_config(study, "study.toml"), 0, 0);
+  EXPECT_EQ(stored.at("data").at("train_hash"), file_fnv1a(dir / "train.csv"));
+  EXPECT_EQ(before, key());  // the same bytes: the same runs
+
+  write_file(dir / "train.csv", "x,y\n1,0\n2,0\n");
+  const std::string edited = key();
+  EXPECT_NE(before, edited);
+
+  // A stored run reads back without the files: its config carries their hashes.
+  std::filesystem::remove(dir / "train.csv");
+  EXPECT_EQ(run_key(run_config_json(study_config_of_run(stored, "run"), 0, 0)), before);
+  EXPECT_NE(error_of(study).find("study.toml: key 'data.train': " + (dir / "train.csv").string() + ": cannot read"), std::string::npos)
+      << error_of(study);
+  // The hashes are the files', never the user's.
+  write_file(dir / "train.csv", "x,y\n1,0\n");
+  std::string forged = study;
+  forged.insert(forged.find("target ="), "train_hash = \"0\"\n");
+  EXPECT_NE(error_of(forged).find("data.train_hash"), std::string::npos) << error_of(forged);
+}
+
+TEST(Hash, Fnv1aMatchesItsPublishedTestVectors) {
+  // From the FNV reference (Noll's test suite): FNV-1a 64 of "" and of "a".
+  Fnv1a empty;
+  EXPECT_EQ(empty.hex(), "cbf29ce484222325");
+  Fnv1a a;
+  a.add("a");
+  EXPECT_EQ(a.value(), 0xaf63dc4c8601ec8cULL);
+  const TempDir dir;
+  write_file(dir / "f", "foobar");
+  EXPECT_EQ(file_fnv1a(dir / "f"), "85944171f73967e8");
 }
 
 }  // namespace

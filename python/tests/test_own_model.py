@@ -39,3 +39,41 @@ def test_a_file_that_is_not_a_module_is_refused_naming_it(tmp_path):
     assert result.returncode == 1
     assert "net.pt: not a TorchScript module" in result.stderr
     assert len(result.stderr) < 2000  # one clear line, not LibTorch's backtrace
+
+
+GRID_SAMPLE_NET = '''
+import torch
+import torch.nn.functional as F
+
+class GridSampleNet(torch.nn.Module):
+    """Resamples its hidden layer with grid_sample, whose backward LibTorch 1.13 cannot differentiate."""
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(4, 8)
+        self.out = torch.nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = self.hidden(x).view(-1, 1, 2, 4)
+        grid = torch.zeros(h.shape[0], 2, 4, 2)
+        return self.out(F.grid_sample(h, grid, align_corners=False).reshape(-1, 8))
+
+torch.jit.script(GridSampleNet()).save("net.pt")
+'''
+
+
+def test_a_module_without_double_backward_is_named_by_the_sharpness_probe(tmp_path):
+    (tmp_path / "make_net.py").write_text(GRID_SAMPLE_NET)  # torch.jit.script reads the class's source file
+    subprocess.run([sys.executable, "make_net.py"], cwd=tmp_path, check=True, capture_output=True)
+    (tmp_path / "study.toml").write_text(
+        '[study]\nname = "curvature"\nseeds = [0]\n'
+        '[data]\ndataset = "gaussian-mixture"\nfeatures = 4\nclasses = 3\ntrain_size = 64\ntest_size = 16\n'
+        '[model]\nkind = "torchscript"\npath = "net.pt"\n'
+        '[train]\nepochs = 1\nbatch_size = 32\n'
+        '[diagnostics]\nsharpness_every = 1\nhessian_samples = 16\nlanczos_iterations = 4\n'
+        '[[optimizers]]\nname = "sgd"\nlr = 0.1\n')
+    result = subprocess.run([descent_binary(), "study", "study.toml", "--store", "runs.db", "--report-dir", "r"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "need double backward through the model, and this model cannot provide it" in result.stderr, result.stderr
+    assert "grid_sampler_2d_backward" in result.stderr
+    assert len(result.stderr) < 2000, result.stderr  # a clear line, not LibTorch's backtrace

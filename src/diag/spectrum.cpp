@@ -1,7 +1,11 @@
 #include "descent/diag/spectrum.hpp"
 
+#include <fmt/format.h>
+
 #include <Eigen/Dense>
 #include <cmath>
+
+#include "descent/core/error.hpp"
 
 namespace descent::diag {
 namespace {
@@ -56,6 +60,30 @@ Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solve(const Tridiagonal& t) {
   return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(matrix);
 }
 
+[[noreturn]] void throw_without_double_backward(const std::string& reason) {
+  throw Error(ExitCode::runtime_failure,
+              fmt::format("Hessian-vector products (the sharpness probe, `descent diagnose`) need double backward "
+                          "through the model, and this model cannot provide it: {}",
+                          reason));
+}
+
+// Autograd with a clear message where the model cannot give what it asks: a module whose ops lack a
+// derivative of their backward (a TorchScript module using grid_sample, say) cannot give
+// Hessian-vector products, and LibTorch's own error is one line inside a C++ backtrace.
+std::vector<torch::Tensor> gradients(const torch::Tensor& of, const std::vector<torch::Tensor>& wrt, bool create_graph) {
+  try {
+    std::vector<torch::Tensor> result = torch::autograd::grad({of}, wrt, {}, /*retain_graph=*/true, create_graph, /*allow_unused=*/true);
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      if (!result[i].defined()) result[i] = torch::zeros_like(wrt[i]);  // a parameter the loss does not use
+    }
+    return result;
+  } catch (const c10::Error& error) {
+    throw_without_double_backward(error.what_without_backtrace());
+  } catch (const std::runtime_error& error) {  // the autograd engine's own "derivative for ... is not implemented"
+    throw_without_double_backward(error.what());
+  }
+}
+
 }  // namespace
 
 HessianOperator::HessianOperator(models::Model& model, const torch::Tensor& x, const torch::Tensor& y, bool classification) {
@@ -66,7 +94,7 @@ HessianOperator::HessianOperator(models::Model& model, const torch::Tensor& x, c
   namespace F = torch::nn::functional;
   const torch::Tensor output = model.forward(x);
   const torch::Tensor loss = classification ? F::cross_entropy(output, y.dim() == 2 ? y.reshape(-1) : y) : F::mse_loss(output, y);
-  gradients_ = torch::autograd::grad({loss}, parameters_, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  gradients_ = gradients(loss, parameters_, /*create_graph=*/true);
 }
 
 torch::Tensor HessianOperator::apply(const torch::Tensor& v) {
@@ -79,7 +107,9 @@ torch::Tensor HessianOperator::apply(const torch::Tensor& v) {
     product = product + (gradients_[i] * piece).sum().to(torch::kFloat64);
     offset += size;
   }
-  return flatten(torch::autograd::grad({product}, parameters_, {}, /*retain_graph=*/true));
+  // A gradient that does not depend on the parameters at all (every op linear in them) has H = 0.
+  if (!product.requires_grad()) return torch::zeros({dimension_}, torch::kFloat64);
+  return flatten(gradients(product, parameters_, /*create_graph=*/false));
 }
 
 Operator HessianOperator::as_operator() {

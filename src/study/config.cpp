@@ -13,6 +13,7 @@
 
 #include "descent/comm/feedback.hpp"
 #include "descent/core/error.hpp"
+#include "descent/core/hash.hpp"
 #include "descent/core/text.hpp"
 #include "descent/models/catalog.hpp"
 #include "descent/optim/description.hpp"
@@ -49,6 +50,15 @@ void read_study(TableReader& root, StudyConfig& config) {
   study.reject_unknown();
 }
 
+// The hash of the file a key names: what the run key holds for the file, besides its path.
+std::string contents_hash(TableReader& reader, const char* key, const std::string& path) {
+  try {
+    return file_fnv1a(path);
+  } catch (const DataError& error) {
+    reader.fail(key, error.what());
+  }
+}
+
 void read_data(TableReader& root, data::DataOptions& options, const std::string& source) {
   const toml::table* table = root.table("data");
   if (!table) return;
@@ -66,6 +76,8 @@ void read_data(TableReader& root, data::DataOptions& options, const std::string&
     for (const auto& [key, path] : {std::pair{"train", options.train_path}, std::pair{"test", options.test_path}}) {
       if (path.empty()) reader.fail(key, fmt::format("dataset '{}' needs data.train and data.test: {}", options.dataset, what));
     }
+    options.train_hash = contents_hash(reader, "train", options.train_path);
+    options.test_hash = contents_hash(reader, "test", options.test_path);
   }
   if (options.dataset == "csv" && options.target_column.empty()) {
     reader.fail("target", "dataset 'csv' needs data.target: the name of the target column");
@@ -83,6 +95,7 @@ void read_model(TableReader& root, models::ModelOptions& model, const data::Data
   if (model.kind == "torchscript" && model.path.empty()) {
     reader.fail("path", "kind 'torchscript' needs model.path: a module saved by torch.jit.script(model).save(path)");
   }
+  if (model.kind == "torchscript") model.path_hash = contents_hash(reader, "path", model.path);
   if (model.kind == "cnn" && data.dataset != "fashion-mnist" && data.dataset != "arrays") {
     reader.fail("kind", fmt::format("the cnn needs image data; dataset '{}' has flat features", data.dataset));
   }

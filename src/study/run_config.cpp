@@ -6,6 +6,7 @@
 
 #include "config_fields.hpp"
 #include "descent/comm/feedback.hpp"
+#include "descent/core/hash.hpp"
 #include "descent/models/catalog.hpp"
 #include "descent/study/config.hpp"
 
@@ -126,13 +127,9 @@ train::TrainingRun training_run(const StudyConfig& config, std::size_t optimizer
 std::string run_key(const nlohmann::json& run_config) {
   nlohmann::json identity = run_config;
   identity["train"].erase("threads");  // threads change speed, not the experiment
-  // FNV-1a over the canonical dump: nlohmann's objects are key-sorted, so the dump is stable.
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : identity.dump()) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", hash);
+  Fnv1a hash;  // over the canonical dump: nlohmann's objects are key-sorted, so the dump is stable
+  hash.add(identity.dump());
+  return hash.hex();
 }
 
 }  // namespace descent::study

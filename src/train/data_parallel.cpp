@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "descent/core/error.hpp"
+#include "descent/core/hash.hpp"
 
 namespace descent::train {
 
@@ -91,13 +92,12 @@ bool DataParallel::agree(bool flag) const {
 }
 
 void DataParallel::check_replicas_agree(models::Model& model) const {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over the parameters' bytes
+  Fnv1a hash;  // over the parameters' bytes
   for (const auto& p : model.parameters()) {
     const torch::Tensor values = p.detach().contiguous();
-    const auto* bytes = static_cast<const unsigned char*>(values.data_ptr());
-    for (std::size_t i = 0; i < static_cast<std::size_t>(values.nbytes()); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+    hash.add(values.data_ptr(), static_cast<std::size_t>(values.nbytes()));
   }
-  const auto hashes = transport_.allgather_value(hash);
+  const auto hashes = transport_.allgather_value(hash.value());
   for (std::size_t r = 1; r < hashes.size(); ++r) {
     if (hashes[r] != hashes[0]) {
       throw Error(ExitCode::runtime_failure, fmt::format("data-parallel replicas disagree: rank {}'s parameters differ from rank 0's", r));

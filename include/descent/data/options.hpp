@@ -31,6 +31,7 @@ struct DataOptions {
   // integer targets are class labels, floating-point ones regression targets.
   // csv: files with a header row; the column named `target` is the target, the others features.
   std::string train_path, test_path;
+  std::string train_hash, test_hash;  // of the files' bytes, set when the study file is read (core/hash.hpp)
   std::string features_key = "features", targets_key = "targets";
   std::string target_column;
   std::string task = "classification";  // csv: classification (integer labels) | regression
@@ -58,6 +59,8 @@ void describe(DataOptions& o, Fields& f, const std::vector<std::string>& dataset
   } else if (o.dataset == "arrays" || o.dataset == "csv") {
     f.text("train", o.train_path, {});
     f.text("test", o.test_path, {});
+    f.text("train_hash", o.train_hash, {}, Field{false, !o.train_hash.empty()});
+    f.text("test_hash", o.test_hash, {}, Field{false, !o.test_hash.empty()});
     if (o.dataset == "arrays") {
       f.text("features_key", o.features_key, {});
       f.text("targets_key", o.targets_key, {});

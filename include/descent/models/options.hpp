@@ -19,7 +19,9 @@ struct ModelOptions {
   // transformer (text data only)
   std::int64_t width = 64, heads = 4, layers = 2;
   bool qk_layernorm = false;
-  std::string path{};  // torchscript: the saved module (last: the other kinds are built positionally)
+  // torchscript (last: the other kinds are built positionally): the saved module, and the hash of
+  // its bytes (set when the study file is read), so that a module edited in place keys new runs.
+  std::string path{}, path_hash{};
 };
 
 // [model]. The MLP's fields are stored for every kind (hidden empty), as they always were.
@@ -32,7 +34,10 @@ void describe(ModelOptions& o, Fields& f, const std::vector<std::string>& kinds,
   f.text("activation", o.activation, activations, Field{mlp, true});
   f.boolean("batch_norm", o.batch_norm, Field{mlp, true});
   f.integer("ghost_batch", o.ghost_batch, 0, std::numeric_limits<std::int64_t>::max(), Field{mlp, true});
-  if (o.kind == "torchscript") f.text("path", o.path, {});
+  if (o.kind == "torchscript") {
+    f.text("path", o.path, {});
+    f.text("path_hash", o.path_hash, {}, Field{false, !o.path_hash.empty()});
+  }
   if (!transformer) return;
   f.integer("width", o.width, 1, 1 << 16);
   f.integer("heads", o.heads, 1, 1024);
