@@ -33,6 +33,9 @@ Experiment thresholdout_experiment();
 Experiment bayesian_optimization_experiment();
 Experiment dynamical_stability_experiment();
 Experiment exadam_experiment();
+Experiment icl_gd_step_experiment();
+Experiment icl_one_step_optimal_experiment();
+Experiment attention_svm_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -42,7 +45,8 @@ const std::vector<Experiment>& experiments() {
       gbnn_experiment(),              edge_of_stability_experiment(), lr_vs_batch_experiment(),
       opposing_signals_experiment(),  ef21_experiment(),             small_scale_proxies_experiment(),
       coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
-      dynamical_stability_experiment(), exadam_experiment()};
+      dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
+      icl_one_step_optimal_experiment(), attention_svm_experiment()};
   return all;
 }
 

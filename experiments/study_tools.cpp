@@ -74,6 +74,23 @@ std::map<std::uint64_t, double> summary_by_seed(const Context& context, const st
 
 std::string format_percent(double fraction) { return fmt::format("{:.2f}%", 100.0 * fraction); }
 
+report::BandSeries window_means(const std::vector<double>& values, std::size_t window) {
+  report::BandSeries band;
+  for (std::size_t start = 0; start + window <= values.size(); start += window) {
+    double sum = 0;
+    for (std::size_t i = start; i < start + window; ++i) sum += values[i];
+    band.add(static_cast<double>(start), sum / static_cast<double>(window));
+  }
+  return band;
+}
+
+report::BandSeries level_line(double value, double from, double to) {
+  report::BandSeries band;
+  band.add(from, value);
+  band.add(to, value);
+  return band;
+}
+
 double mean(const std::vector<double>& values) {
   double sum = 0;
   for (const double v : values) sum += v;

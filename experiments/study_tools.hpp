@@ -37,6 +37,13 @@ std::string format_percent(double fraction);
 
 double mean(const std::vector<double>& values);
 
+// A chart line through the means of consecutive windows of `window` values (a training curve), at
+// the index each window starts.
+report::BandSeries window_means(const std::vector<double>& values, std::size_t window);
+
+// A horizontal chart line at `value` from x = `from` to `to` (a reference level).
+report::BandSeries level_line(double value, double from, double to);
+
 // The slope of the least-squares line through (xs[k], ys[k]).
 double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys);
 
