@@ -108,6 +108,11 @@ TEST(Config, EveryErrorNamesItsKey) {
       {"warmup_steps = 5", "warmup_steps = 2.5", "key 'schedule.warmup_steps': expected an integer, got a number"},
       {"warmup_steps = 5", "gamma = 0.5", "unknown key 'schedule.gamma' for schedule kind 'cosine'"},
       {"[train]", "[trian]", "unknown key 'trian' (did you mean 'train'?)"},
+      {"epochs = 2", "epochs = 2\nadversarial = { attack = \"cw\" }", "key 'train.adversarial.attack': 'cw' is not one of fgsm, bim, pgd, mim"},
+      {"epochs = 2", "epochs = 2\nadversarial = { eps = -1.0 }", "key 'train.adversarial.eps': -1 is out of range"},
+      {"epochs = 2", "epochs = 2\nadversarial = { attack = \"pgd\", norm = \"l3\" }", "key 'train.adversarial.norm'"},
+      {"epochs = 2", "epochs = 2\nadversarial = { attack = \"pgd\", stepz = 3 }", "unknown key 'train.adversarial.stepz'"},
+      {"epochs = 2", "epochs = 2\nadversarial = \"pgd\"", "key 'train.adversarial': expected a table"},
       {"name = \"sgd\"", "name = \"sgd\"\nnesterov = true\ndampening = 0.5", "key 'optimizers[0].nesterov': Nesterov momentum needs"},
   };
   for (const auto& c : cases) {

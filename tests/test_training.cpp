@@ -1,13 +1,17 @@
 // The training loop: determinism, divergence, every catalog optimizer, models.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <random>
 #include <set>
 #include <tuple>
 
+#include "descent/attack/attacks.hpp"
 #include "descent/data/splits.hpp"
+#include "descent/data/tensors.hpp"
 #include "descent/lab.hpp"
 #include "descent/models/models.hpp"
 #include <cmath>
@@ -94,6 +98,60 @@ TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
   }
   const RunResult other = train(run_of(config, 4), splits);
   EXPECT_NE(a.summary.at("final_test_loss"), other.summary.at("final_test_loss"));
+}
+
+constexpr double kAttackEps = 1.0;
+
+// Accuracy of a saved model on the test split attacked by PGD (L-infinity, eps kAttackEps).
+double robust_accuracy(const study::StudyConfig& config, const data::Splits& splits, const std::filesystem::path& saved) {
+  const auto model = models::make_model(config.model, {10}, 3);
+  load_model(*model, saved);
+  model->eval();
+  torch::Generator generator = at::detail::createCPUGenerator(99);
+  const data::LabeledTensors test = data::as_tensors(splits.test);
+  const torch::Tensor attacked =
+      attack::perturb(*model, test.features, test.targets, true, {.kind = "pgd", .eps = kAttackEps, .step_size = kAttackEps / 5, .steps = 20}, generator);
+  torch::NoGradGuard no_grad;
+  return model->forward(attacked).argmax(1).eq(test.targets).to(torch::kFloat64).mean().item<double>();
+}
+
+// [train] adversarial: each batch is replaced by its PGD attack. The same seed repeats the run bit
+// for bit, and the adversarially trained model keeps more accuracy under attack than the standard one.
+TEST(Trainer, AdversarialTrainingIsDeterministicAndRobust) {
+  const std::string adversarial =
+      fmt::format("[train]\nadversarial = {{ attack = \"pgd\", eps = {}, step_size = {}, steps = 5 }}\nepochs = 4", kAttackEps, kAttackEps / 4);
+  std::string text = R"toml(
+[study]
+name = "robust"
+[data]
+dataset = "gaussian-mixture"
+train_size = 600
+test_size = 300
+features = 10
+classes = 3
+separation = 1.5
+[model]
+hidden = [32]
+)toml";
+  const auto standard = study::parse_study_config(text + "[train]\nepochs = 4\n[[optimizers]]\nname = \"adam\"\nlr = 0.01\n", "s.toml");
+  const auto robust = study::parse_study_config(text + adversarial + "\n[[optimizers]]\nname = \"adam\"\nlr = 0.01\n", "r.toml");
+  ASSERT_TRUE(robust.train.adversarial);
+  EXPECT_EQ(robust.train.adversarial->steps, 5);
+  const data::Splits splits = data::load_splits(standard.data);
+  testing::TempDir dir;
+  TrainingRun standard_run = run_of(standard, 1), robust_run = run_of(robust, 1);
+  standard_run.model_path = dir / "standard.pt";
+  robust_run.model_path = dir / "robust.pt";
+  const RunResult plain = train(standard_run, splits), first = train(robust_run, splits), second = train(robust_run, splits);
+  EXPECT_EQ(result_rows(first), result_rows(second));
+  EXPECT_NE(result_rows(first), result_rows(plain));
+  const double standard_robustness = robust_accuracy(standard, splits, dir / "standard.pt");
+  const double robust_robustness = robust_accuracy(robust, splits, dir / "robust.pt");
+  EXPECT_GT(robust_robustness, standard_robustness + 0.05) << standard_robustness << " vs " << robust_robustness;
+  // The run key holds the attack; a study without one keeps its old key (nothing stored).
+  EXPECT_TRUE(study::run_config_json(robust, 0, 1).at("train").contains("adversarial"));
+  EXPECT_FALSE(study::run_config_json(standard, 0, 1).at("train").contains("adversarial"));
+  EXPECT_EQ(study::study_config_of_run(study::run_config_json(robust, 0, 1), "run").train.adversarial->eps, kAttackEps);
 }
 
 TEST(Trainer, LearnsAndRecordsMetrics) {

@@ -380,6 +380,9 @@ StudyConfig read_config(const toml::table& document, const std::string& source) 
     throw ConfigError(fmt::format("{}: key 'model.kind': text data (token sequences) needs model.kind = \"transformer\"", source));
   }
   read_train(root, config.train, source);
+  if (config.train.adversarial && config.data.dataset == "text") {
+    throw ConfigError(fmt::format("{}: key 'train.adversarial': attacks perturb continuous inputs; text data is token ids", source));
+  }
   read_batch(root, config.batch, source);
   read_diagnostics(root, config.diagnostics, source);
   read_comm(root, config.comm, config.model, source);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -74,6 +75,18 @@ public:
     if (!table) reader_.fail(key, fmt::format("missing: a [{}] schedule table", reader_.key_path(key)));
     spec = read_schedule_table(*table, reader_.key_path(key), source_);
   }
+  // An optional sub-table described by its own describe(): present in the file, present in value.
+  template <class Section>
+  void section(const char* key, std::optional<Section>& value, Field field = {}) {
+    if (!field.read) return;
+    const toml::table* table = reader_.table(key);
+    if (!table) return;
+    TableReader nested(*table, reader_.key_path(key), source_);
+    TomlFields fields(nested, source_);
+    value.emplace();
+    describe(*value, fields);
+    nested.reject_unknown();
+  }
 
 private:
   TableReader& reader_;
@@ -101,6 +114,16 @@ public:
   void positives(const char* key, const std::vector<double>& values, Field field = {}) { put(key, values, field); }
   void schedule(const char* key, const ScheduleConfig& spec, Field field = {}) {
     if (field.stored) out_[key] = schedule_json(spec);
+  }
+  // Absent sections are not stored: older run keys stay as they were.
+  template <class Section>
+  void section(const char* key, const std::optional<Section>& value, Field field = {}) {
+    if (!value || !field.stored) return;
+    nlohmann::json nested = nlohmann::json::object();
+    JsonWriter fields(nested);
+    Section copy = *value;  // describe() takes a mutable reference; the writer only reads it
+    describe(copy, fields);
+    out_[key] = nested;
   }
 
 private:
@@ -131,6 +154,13 @@ public:
   void positives(const char* key, std::vector<double>& values, Field = {}) { get(key, values); }
   void schedule(const char* key, ScheduleConfig& spec, Field = {}) {
     if (in_.contains(key)) spec = schedule_from_json(in_.at(key));
+  }
+  template <class Section>
+  void section(const char* key, std::optional<Section>& value, Field = {}) {
+    if (!in_.contains(key)) return;
+    JsonReader fields(in_.at(key));
+    value.emplace();
+    describe(*value, fields);
   }
 
 private:

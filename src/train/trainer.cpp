@@ -10,12 +10,14 @@
 #include <cmath>
 
 #include "data_parallel.hpp"
+#include "descent/attack/attacks.hpp"
 #include "descent/batch/adaptive_batch.hpp"
 #include "descent/batch/batch_sizer.hpp"
 #include "descent/comm/transport.hpp"
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/metric_log.hpp"
+#include "descent/core/rng.hpp"
 #include "descent/data/batch_loader.hpp"
 #include "descent/data/tensors.hpp"
 #include "descent/diag/probe.hpp"
@@ -218,11 +220,22 @@ public:
     const torch::Tensor index = torch::from_blob(const_cast<std::int64_t*>(indices.data()), {batch.size}, torch::kInt64);
     batch.x = train_data_.features.index_select(0, index);
     batch.y = train_data_.targets.index_select(0, index);
+    if (run_.train.adversarial) batch.x = attacked(batch);
     optimizer_.set_learning_rate_factor(schedule_.factor(batch.schedule_position) * sizer_.lr_factor());
     for (const auto& [name, hyper_schedule] : hyper_schedules_) {
       optimizer_.set_hyperparameter_factor(name, hyper_schedule.factor(batch.schedule_position));
     }
     return batch;
+  }
+
+  // The batch's attack on the current model, drawn from (seed, step) so a resumed run repeats it.
+  // In eval mode: the attack's forward passes must not move batch-norm running statistics.
+  torch::Tensor attacked(const Batch& batch) {
+    torch::Generator generator = at::detail::createCPUGenerator(Rng::derived(run_.seed, static_cast<std::uint64_t>(state_.step)).next());
+    model_->eval();
+    const torch::Tensor x = attack::perturb(*model_, batch.x, batch.y, classification_, *run_.train.adversarial, generator);
+    model_->train();
+    return x;
   }
 
   // Forward and backward (or the data-parallel exchange): the batch's loss, gradients in .grad.

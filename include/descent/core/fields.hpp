@@ -6,7 +6,7 @@
 // A Fields visitor offers (each with a key, a reference to the member, and a Field):
 //   integer(key, value, min, max), real(key, value, min, max, min_exclusive), boolean(key, value),
 //   text(key, value, choices), choice(key, value, EnumNames), integers(key, values, min, allow_empty),
-//   positives(key, values), schedule(key, spec)
+//   positives(key, values), schedule(key, spec), section(key, optional<T>) (a sub-table with its own describe)
 // Fields are visited in order, so a describe() may branch on a value it visited before (the
 // reader has set it by then; the writers see the final value).
 #pragma once

@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
+#include "descent/attack/options.hpp"
 #include "descent/core/fields.hpp"
 #include "descent/core/param_spec.hpp"
 
@@ -26,6 +28,9 @@ struct TrainOptions {
   double divergence_factor = kDefaultDivergenceFactor;
   bool save_model = false;              // keep each finished run's parameters (for `descent diagnose RUN`)
   std::string tensorboard;              // write TensorBoard event files here while training ("": no)
+  // Adversarial training (Madry et al., ICLR 2018): each batch is replaced by its attack on the
+  // current model before the step. Absent: ordinary training.
+  std::optional<attack::AttackOptions> adversarial{};
 };
 
 struct OptimizerEntry {
@@ -48,6 +53,7 @@ void describe(TrainOptions& o, Fields& f) {
   f.real("divergence_factor", o.divergence_factor, 0.0, 1e300, false, stored_if(o.divergence_factor != kDefaultDivergenceFactor));
   f.boolean("save_model", o.save_model, Field{true, false});
   f.text("tensorboard", o.tensorboard, {}, Field{true, false});  // where to watch a run changes no result
+  f.section("adversarial", o.adversarial);
 }
 
 }  // namespace descent::train
