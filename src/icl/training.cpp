@@ -16,8 +16,9 @@ std::vector<double> train_in_context(LinearSelfAttention& model, const TaskOptio
     optimizer.zero_grad();
     const torch::Tensor loss = (model.predict(prompts) - prompts.target).square().mean();
     loss.backward();
-    optimizer.step(loss.item<double>());
-    losses.push_back(loss.item<double>());
+    const double value = loss.item<double>();
+    optimizer.step(value);
+    losses.push_back(value);
   }
   return losses;
 }
