@@ -148,7 +148,7 @@ Experiment icl_gd_step_experiment() {
           "one linear self-attention layer can implement a step of gradient descent on the in-context regression loss, and a "
           "trained layer does: it matches the best single GD step in loss, predictions and sensitivity to the query",
           {kConstruction, kMatchingLoss, kMatchingPredictions, kMatchingSensitivity},
-          "about five minutes",
+          "about four minutes",
           Budget::full,
           run_gd_step};
 }
