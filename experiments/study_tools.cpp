@@ -91,6 +91,8 @@ report::BandSeries level_line(double value, double from, double to) {
   return band;
 }
 
+double median(const std::vector<double>& values) { return report::quantile(values, 0.5); }
+
 double mean(const std::vector<double>& values) {
   double sum = 0;
   for (const double v : values) sum += v;

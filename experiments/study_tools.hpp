@@ -36,6 +36,7 @@ std::map<std::uint64_t, double> summary_by_seed(const Context& context, const st
 std::string format_percent(double fraction);
 
 double mean(const std::vector<double>& values);
+double median(const std::vector<double>& values);  // report::quantile's interpolation
 
 // A chart line through the means of consecutive windows of `window` values (a training curve), at
 // the index each window starts.

@@ -74,12 +74,6 @@ double gradient_error(const AttentionData& data, const Eigen::MatrixXd& w) {
 
 double top_probability(const AttentionData& data, const Eigen::MatrixXd& w) { return attention_probabilities(data, w).rowwise().maxCoeff().mean(); }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t m = values.size() / 2;
-  return values.size() % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
-}
-
 struct SeedResult {
   double gradient_error = 0, kkt = 0, disagreement = 0;
   double frobenius_correlation = 0, nuclear_correlation = 0, kq_frobenius_correlation = 0, w_nuclear_correlation = 0;
@@ -135,11 +129,10 @@ report::BandSeries median_path(const std::vector<SeedResult>& results, std::vect
   for (int k = 0; k < kIterations; k += 10) {
     std::vector<double> values;
     for (const auto& r : results) values.push_back((r.*path)[static_cast<std::size_t>(k)]);
-    std::sort(values.begin(), values.end());
     band.steps.push_back(k);
     band.median.push_back(median(values));
-    band.q1.push_back(values[values.size() / 4]);
-    band.q3.push_back(values[3 * values.size() / 4]);
+    band.q1.push_back(report::quantile(values, 0.25));
+    band.q3.push_back(report::quantile(values, 0.75));
     band.count.push_back(static_cast<int>(values.size()));
   }
   return band;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 
+#include "../study_tools.hpp"
 #include "descent/report/series.hpp"
 #include "descent/report/svg_chart.hpp"
 #include "descent/repro/experiment.hpp"
@@ -109,7 +110,6 @@ std::vector<double> at_evaluation(const Curves& curves, std::size_t n) {
 
 std::vector<double> final_regrets(const Curves& curves) { return at_evaluation(curves, kEvaluations - 1); }
 
-double median(const std::vector<double>& values) { return report::quantile(values, 0.5); }
 
 report::BandSeries regret_band(const Curves& curves) {
   report::BandSeries band;

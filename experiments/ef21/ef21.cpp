@@ -210,7 +210,6 @@ LossTrace trace_of(const std::vector<MetricRow>& rows) {
 }
 
 // The median of a few values, infinities included (a run that never reached counts as infinitely slow).
-double median(const std::vector<double>& values) { return report::quantile(values, 0.5); }
 
 struct Reach {
   std::int64_t step = -1;  // first log step at or below the target loss

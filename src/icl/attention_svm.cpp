@@ -12,6 +12,16 @@ namespace {
 
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// vec(W) row-major (index r d + c), the layout of the constraint rows, and back.
+Eigen::VectorXd flatten(const Eigen::MatrixXd& m) {
+  const RowMajor rows = m;
+  return Eigen::Map<const Eigen::VectorXd>(rows.data(), rows.size());
+}
+Eigen::MatrixXd unflatten(const Eigen::VectorXd& v) {
+  const auto d = static_cast<Eigen::Index>(std::lround(std::sqrt(static_cast<double>(v.size()))));
+  return Eigen::Map<const RowMajor>(v.data(), d, d);
+}
+
 Eigen::VectorXd unit_normal(Rng& rng, int size) {
   Eigen::VectorXd v(size);
   for (int i = 0; i < size; ++i) v(i) = rng.normal();
@@ -131,18 +141,16 @@ std::vector<Eigen::MatrixXd> train_attention_kq(const AttentionData& data, Eigen
 }
 
 Eigen::MatrixXd svm_constraints(const AttentionData& data, const std::vector<int>& selected) {
-  const Eigen::Index d = data.dimension();
-  std::vector<Eigen::VectorXd> rows;
+  const Eigen::Index d = data.dimension(), tokens = data.tokens.front().rows();
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(data.tokens.size()) * (tokens - 1), d * d);
+  Eigen::Index row = 0;
   for (std::size_t i = 0; i < data.tokens.size(); ++i) {
     const Eigen::MatrixXd& x = data.tokens[i];
-    for (Eigen::Index t = 0; t < x.rows(); ++t) {
+    for (Eigen::Index t = 0; t < tokens; ++t) {
       if (t == selected[i]) continue;
-      const RowMajor outer = (x.row(t) - x.row(selected[i])).transpose() * data.queries.row(static_cast<Eigen::Index>(i));
-      rows.push_back(Eigen::Map<const Eigen::VectorXd>(outer.data(), d * d));
+      a.row(row++) = flatten((x.row(t) - x.row(selected[i])).transpose() * data.queries.row(static_cast<Eigen::Index>(i))).transpose();
     }
   }
-  Eigen::MatrixXd a(static_cast<Eigen::Index>(rows.size()), d * d);
-  for (std::size_t k = 0; k < rows.size(); ++k) a.row(static_cast<Eigen::Index>(k)) = rows[k].transpose();
   return a;
 }
 
@@ -230,15 +238,12 @@ SvmSolution frobenius_svm(const Eigen::MatrixXd& constraints, bool active_set) {
   SvmSolution solution;
   solution.multipliers = active_set ? solve_nonnegative_qp_active_set(gram, ones).solution
                                     : solve_nonnegative_qp_coordinate_descent(gram, ones, 1e-13, 1000000).solution;
-  const Eigen::VectorXd w = -constraints.transpose() * solution.multipliers;
-  const auto d = static_cast<Eigen::Index>(std::lround(std::sqrt(static_cast<double>(w.size()))));
-  solution.w = Eigen::Map<const RowMajor>(w.data(), d, d);
+  solution.w = unflatten(-constraints.transpose() * solution.multipliers);
   return solution;
 }
 
 double frobenius_svm_kkt_residual(const Eigen::MatrixXd& constraints, const SvmSolution& solution) {
-  const RowMajor w = solution.w;
-  const Eigen::VectorXd flat = Eigen::Map<const Eigen::VectorXd>(w.data(), w.size());
+  const Eigen::VectorXd flat = flatten(solution.w);
   const Eigen::VectorXd slack = constraints * flat + Eigen::VectorXd::Ones(constraints.rows());  // <= 0 when feasible
   double worst = (flat + constraints.transpose() * solution.multipliers).cwiseAbs().maxCoeff();  // stationarity
   for (Eigen::Index k = 0; k < slack.size(); ++k) {
@@ -250,11 +255,6 @@ double frobenius_svm_kkt_residual(const Eigen::MatrixXd& constraints, const SvmS
 NuclearSvmSolution nuclear_svm(const Eigen::MatrixXd& constraints, std::int64_t dimension, double rho, int max_iterations, double tolerance) {
   const auto d = static_cast<Eigen::Index>(dimension);
   const Eigen::MatrixXd gram = constraints * constraints.transpose();
-  const auto flatten = [&](const Eigen::MatrixXd& m) {
-    const RowMajor r = m;
-    return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(r.data(), r.size()));
-  };
-  const auto unflatten = [&](const Eigen::VectorXd& v) { return Eigen::MatrixXd(Eigen::Map<const RowMajor>(v.data(), d, d)); };
   // Projection onto {A vec(W) <= -1}: W = P - A^T mu with mu = argmin 1/2 mu^T G mu - (A p + 1)^T mu.
   const auto project = [&](const Eigen::MatrixXd& point) {
     const Eigen::VectorXd p = flatten(point);
