@@ -20,6 +20,18 @@ TEST(Quantile, MatchesNumpyLinearInterpolation) {
   EXPECT_TRUE(std::isnan(quantile({}, 0.5)));
 }
 
+TEST(RankCorrelation, MatchesScipySpearmanWithTies) {
+  // scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]).correlation == 0.8207826816681233
+  // (ranks of the second: 1, 2, 3.5, 5, 3.5; 8 / sqrt(10 * 9.5)).
+  const std::vector<double> a = {1, 2, 3, 4, 5}, b = {5, 6, 7, 8, 7};
+  EXPECT_NEAR(rank_correlation(a, b), 0.8207826816681233, 1e-15);
+  const std::vector<double> reversed = {9, 7, 4, 2, 1};
+  EXPECT_DOUBLE_EQ(rank_correlation(a, reversed), -1.0);
+  const std::vector<double> constant = {3, 3, 3, 3, 3}, short_one = {1};
+  EXPECT_TRUE(std::isnan(rank_correlation(a, constant)));
+  EXPECT_TRUE(std::isnan(rank_correlation(short_one, short_one)));
+}
+
 // The median of {0.2, inf, inf} is inf. Interpolating between equal infinities gave NaN (the
 // "median -nan%" of a repro report whose runs did not reach their target).
 TEST(Quantile, InfiniteValuesStayInfinite) {

@@ -44,16 +44,23 @@ torch::Tensor gd_plus_plus_predictions(const Prompts& prompts, double eta, doubl
   return torch::stack(predictions);
 }
 
-std::vector<torch::Tensor> newton_inverses(const Prompts& prompts, int steps) {
-  const torch::Tensor s = torch::matmul(prompts.x.transpose(1, 2), prompts.x);
-  const torch::Tensor alpha = 2.0 / torch::linalg::matrix_norm(torch::matmul(s, s.transpose(1, 2)), "fro", {-2, -1}, false, c10::nullopt);
-  const torch::Tensor identity = torch::eye(prompts.dimension(), s.options());
-  std::vector<torch::Tensor> inverses = {alpha.view({-1, 1, 1}) * s.transpose(1, 2)};
+std::vector<torch::Tensor> iterative_newton_inverses(const torch::Tensor& s, int steps) {
+  // Their code divides by the Frobenius norm of S S^T (alpha = 1 / ||.||_F; the paper's text writes
+  // 2 / ||S S^T||_2, with which the top eigenvalue of I - S M_0 is -1 and never contracts). With
+  // 1 / ||S^2||_F every eigenvalue of I - S M_0 = I - S^2 / ||S^2||_F lies in [0, 1).
+  const torch::Tensor norm = torch::linalg::matrix_norm(torch::matmul(s, s.transpose(-2, -1)), "fro", {-2, -1}, false, c10::nullopt);
+  const torch::Tensor alpha = torch::where(norm > 0, 1.0 / norm, torch::zeros_like(norm));  // S = 0 keeps M = 0
+  const torch::Tensor identity = torch::eye(s.size(-1), s.options());
+  std::vector<torch::Tensor> inverses = {alpha.unsqueeze(-1).unsqueeze(-1) * s.transpose(-2, -1)};
   for (int k = 0; k < steps; ++k) {
     const torch::Tensor& m = inverses.back();
     inverses.push_back(torch::matmul(m, 2.0 * identity - torch::matmul(s, m)));
   }
   return inverses;
+}
+
+std::vector<torch::Tensor> newton_inverses(const Prompts& prompts, int steps) {
+  return iterative_newton_inverses(torch::matmul(prompts.x.transpose(1, 2), prompts.x), steps);
 }
 
 torch::Tensor newton_predictions(const Prompts& prompts, int steps) {

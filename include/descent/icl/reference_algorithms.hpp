@@ -4,8 +4,9 @@
 //     curvature correction x_j <- x_j - (gamma/n) sum_i x_i x_i^T x_j, both updates from the
 //     tokens before the step (what one constructed attention layer computes);
 //   - Iterative Newton (Fu, Chen, Jia & Sharan; their code's LeastSquaresModelNewtonMethod):
-//     S = X^T X, M_0 = alpha S with alpha = 2 / ||S S^T||_F, M_{k+1} = M_k (2I - S M_k),
-//     w_k = M_k X^T y. Since I - S M_{k+1} = (I - S M_k)^2 the error squares each step;
+//     S = X^T X, M_0 = alpha S^T with alpha = 1 / ||S S^T||_F (their newton_inv; the specs' 2 / ...
+//     is not what the code runs), M_{k+1} = M_k (2I - S M_k), w_k = M_k X^T y. Since
+//     I - S M_{k+1} = (I - S M_k)^2 the error squares each step;
 //   - ordinary least squares (the minimum-norm solution when n < d).
 // Every function takes a batch of prompts and returns predictions for their queries.
 #pragma once
@@ -25,7 +26,10 @@ torch::Tensor gradient_descent_predictions(const Prompts& prompts, double eta, i
 // Predictions after each of `steps` GD++ steps: {steps, B}.
 torch::Tensor gd_plus_plus_predictions(const Prompts& prompts, double eta, double gamma, int steps);
 
-// M_0 ... M_steps of Iterative Newton for each prompt's S = X^T X: steps + 1 tensors {B, d, d}.
+// M_0 ... M_steps of Iterative Newton for a batch of square matrices S {..., d, d}: steps + 1
+// tensors of S's shape. S = 0 keeps M = 0.
+std::vector<torch::Tensor> iterative_newton_inverses(const torch::Tensor& s, int steps);
+// The same for each prompt's S = X^T X: {B, d, d}.
 std::vector<torch::Tensor> newton_inverses(const Prompts& prompts, int steps);
 // Predictions query.(M_k X^T y) for k = 0 ... steps: {steps + 1, B}.
 torch::Tensor newton_predictions(const Prompts& prompts, int steps);

@@ -15,6 +15,10 @@ namespace descent::report {
 // The q-quantile (0..1) with linear interpolation between order statistics (numpy's default).
 double quantile(std::vector<double> values, double q);
 
+// Spearman's rank correlation (ties get average ranks, as scipy.stats.spearmanr). NaN for fewer
+// than two pairs, unequal lengths, or a constant sequence.
+double rank_correlation(std::span<const double> a, std::span<const double> b);
+
 struct BandSeries {
   std::vector<double> steps;
   std::vector<double> median;
