@@ -7,8 +7,10 @@
 
 #include "descent/core/rng.hpp"
 #include "descent/icl/attention_svm.hpp"
+#include "descent/icl/in_context_transformer.hpp"
 #include "descent/icl/linear_self_attention.hpp"
 #include "descent/icl/one_step_optimal.hpp"
+#include "descent/icl/prefix_regression.hpp"
 #include "descent/icl/reference_algorithms.hpp"
 #include "descent/icl/tasks.hpp"
 #include "descent/icl/training.hpp"
@@ -199,6 +201,120 @@ TEST(Icl, TrainingIsDeterministicAndLowersTheLoss) {
   double first = 0, last = 0;
   for (int i = 0; i < 20; ++i) first += runs[0][i], last += runs[0][runs[0].size() - 1 - i];
   EXPECT_LT(last, 0.7 * first);
+}
+
+// The first `count` points of each sequence as context, point `count` as the query.
+Prompts prefix_prompts(const PointSequence& sequence, std::int64_t count) {
+  return {sequence.x.narrow(1, 0, count), sequence.y.narrow(1, 0, count), sequence.x.select(1, count), sequence.y.select(1, count), {}};
+}
+
+// Position i of the prefix form is the query-form algorithm run on the i points before it.
+TEST(Icl, PrefixAlgorithmsSolveEachPrefixOnItsOwn) {
+  const TaskOptions options{.dimension = 4, .context = 11, .noise = 0.3};
+  const PointSequence sequence = point_sequence(draw(options, 6, 21));
+  const PrefixSystems systems = prefix_systems(sequence);
+  const torch::Tensor newton = newton_prefix_predictions(systems, 6);
+  const torch::Tensor gd = gradient_descent_prefix_predictions(systems, 0.01, {1, 7, 300});
+  const torch::Tensor ols = least_squares_prefix_predictions(systems);
+  EXPECT_EQ(newton.sizes(), (std::vector<std::int64_t>{7, 6, 12}));
+  EXPECT_EQ(gd.sizes(), (std::vector<std::int64_t>{3, 6, 12}));
+  // Nothing before the first point: every algorithm predicts 0 there.
+  EXPECT_EQ(newton.select(2, 0).abs().max().item<double>(), 0.0);
+  EXPECT_EQ(gd.select(2, 0).abs().max().item<double>(), 0.0);
+  EXPECT_EQ(ols.select(1, 0).abs().max().item<double>(), 0.0);
+  for (const std::int64_t i : {1, 3, 4, 8, 11}) {  // fewer, as many and more points than d
+    const Prompts p = prefix_prompts(sequence, i);
+    EXPECT_LT(max_difference(newton.select(2, i), newton_predictions(p, 6)), 1e-10) << i;
+    EXPECT_LT(max_difference(ols.select(1, i), least_squares_predictions(p)), 1e-9) << i;
+    // Their GD: w <- w - eta (X^T X w - X^T y) from 0, iterated.
+    const torch::Tensor s = torch::matmul(p.x.transpose(1, 2), p.x), b = torch::matmul(p.x.transpose(1, 2), p.y.unsqueeze(2));
+    torch::Tensor w = torch::zeros_like(b);
+    for (int k = 1; k <= 300; ++k) {
+      w = w - 0.01 * (torch::matmul(s, w) - b);
+      const int row = k == 1 ? 0 : k == 7 ? 1 : k == 300 ? 2 : -1;
+      if (row >= 0) EXPECT_LT(max_difference(gd[row].select(1, i), (w.squeeze(2) * p.query).sum(1)), 1e-10) << i << " " << k;
+    }
+  }
+}
+
+// Garg et al.'s curriculum: inputs past the live coordinates are zero, and the responses follow.
+TEST(Icl, CurriculumTruncatesInputsAndGrowsOnSchedule) {
+  const Prompts p = draw({.dimension = 5, .context = 8, .active_dimensions = 2}, 10, 24);
+  EXPECT_EQ(p.x.narrow(2, 2, 3).abs().max().item<double>(), 0.0);
+  EXPECT_EQ(p.query.narrow(1, 2, 3).abs().max().item<double>(), 0.0);
+  EXPECT_GT(p.x.narrow(2, 0, 2).abs().min().item<double>(), 0.0);
+  EXPECT_LT(max_difference(p.y, torch::matmul(p.x.narrow(2, 0, 2), p.weights.narrow(1, 0, 2).unsqueeze(2)).squeeze(2)), 1e-14);
+  const DimensionCurriculum curriculum{.start = 1, .every = 300};
+  EXPECT_EQ(curriculum.live_at(0, 5), 1);
+  EXPECT_EQ(curriculum.live_at(299, 5), 1);
+  EXPECT_EQ(curriculum.live_at(300, 5), 2);
+  EXPECT_EQ(curriculum.live_at(1200, 5), 5);
+  EXPECT_EQ(curriculum.live_at(100000, 5), 5);
+  EXPECT_EQ(DimensionCurriculum{}.live_at(0, 5), 0);  // no curriculum: all live
+}
+
+TEST(Icl, ResidualSimilarityIsTheMeanCosineOfResiduals) {
+  const torch::Tensor y = torch::tensor({{1.0, 2.0}, {0.5, -1.0}}, torch::kFloat64);
+  const torch::Tensor a = y + torch::tensor({{1.0, 0.0}, {1.0, 2.0}}, torch::kFloat64);
+  const torch::Tensor b = y + torch::tensor({{1.0, 1.0}, {-1.0, -2.0}}, torch::kFloat64);
+  // Prompt 1: cos((1, 0), (1, 1)) = 1/sqrt(2); prompt 2: opposite residuals, -1.
+  EXPECT_NEAR(residual_similarity(a, b, y), (1.0 / std::sqrt(2.0) - 1.0) / 2.0, 1e-15);
+  EXPECT_NEAR(residual_similarity(a, a, y), 1.0, 1e-15);
+  const torch::Tensor by_position = mean_squared_error_by_position(a, y);
+  EXPECT_NEAR(by_position[0].item<double>(), 1.0, 1e-15);
+  EXPECT_NEAR(by_position[1].item<double>(), 2.0, 1e-15);
+}
+
+// Token 2i is x_i, token 2i + 1 is (y_i, 0, ...); the prediction at x_i sees x_0..x_i and
+// y_0..y_{i-1} and nothing after.
+TEST(Icl, TransformerPredictsEachPointFromThePointsBeforeIt) {
+  const InContextTransformerOptions options{.dimension = 3, .points = 6, .width = 16, .heads = 2, .layers = 2};
+  const PointSequence sequence = point_sequence(draw({.dimension = 3, .context = 5}, 4, 22));
+  const torch::Tensor tokens = interleave(sequence);
+  EXPECT_EQ(tokens.sizes(), (std::vector<std::int64_t>{4, 12, 3}));
+  EXPECT_NEAR(tokens[1][6][2].item<double>(), sequence.x[1][3][2].item<double>(), 1e-6);
+  EXPECT_NEAR(tokens[1][7][0].item<double>(), sequence.y[1][3].item<double>(), 1e-6);
+  EXPECT_EQ(tokens[1][7].narrow(0, 1, 2).abs().max().item<double>(), 0.0);
+
+  InContextTransformer model(options, 5);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor before = model.forward(sequence);
+  PointSequence changed{sequence.x.clone(), sequence.y.clone()};
+  changed.y.select(1, 3).add_(10.0);
+  const torch::Tensor after = model.forward(changed);
+  EXPECT_EQ((after - before).narrow(1, 0, 4).abs().max().item<double>(), 0.0);  // positions 0..3 do not see y_3
+  EXPECT_GT((after - before).select(1, 4).abs().min().item<double>(), 0.0);
+  // The same seed builds the same model; hidden states end in the prediction's features.
+  InContextTransformer twin(options, 5);
+  EXPECT_TRUE(torch::equal(twin.forward(sequence), before));
+  const auto states = model.hidden_states(sequence);
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].sizes(), (std::vector<std::int64_t>{4, 6, 16}));
+  EXPECT_TRUE(torch::allclose(model.read_out->forward(states[1]).squeeze(2), before));
+}
+
+TEST(Icl, LinearProbeRecoversALinearReadOut) {
+  torch::Generator generator = at::detail::createCPUGenerator(23);
+  const torch::Tensor features = torch::randn({50, 4, 6}, generator, torch::kFloat32);
+  const torch::Tensor weight = torch::tensor({0.5, -1.0, 2.0, 0.0, 0.25, 3.0}, torch::kFloat64);
+  const torch::Tensor targets = torch::matmul(features.to(torch::kFloat64), weight) - 0.75;
+  const LinearProbe probe = fit_linear_probe(features, targets);
+  EXPECT_LT(max_difference(probe.weight, weight), 1e-10);
+  EXPECT_NEAR(probe.bias, -0.75, 1e-10);
+  EXPECT_LT(max_difference(probe.apply(features), targets), 1e-10);
+}
+
+TEST(Icl, TransformerTrainingIsDeterministicAndReachesEveryParameter) {
+  const TaskOptions tasks{.dimension = 3, .context = 5};
+  const InContextTraining training{.hyperparameters = {{"lr", 1e-3}}, .steps = 3, .batch = 8, .seed = 4};
+  const InContextTransformerOptions options{.dimension = 3, .points = 6, .width = 16, .heads = 2, .layers = 2};
+  InContextTransformer first(options, 6), second(options, 6), untouched(options, 6);
+  EXPECT_EQ(train_in_context(first, tasks, training), train_in_context(second, tasks, training));
+  const auto trained = first.named_parameters();
+  for (const auto& item : untouched.named_parameters()) {
+    EXPECT_FALSE(torch::equal(trained[item.key()], item.value())) << item.key();
+    EXPECT_TRUE(torch::equal(trained[item.key()], second.named_parameters()[item.key()])) << item.key();
+  }
 }
 
 }  // namespace

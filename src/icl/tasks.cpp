@@ -32,6 +32,7 @@ torch::Tensor sample_inputs(const TaskOptions& options, std::int64_t batch, torc
     const torch::Tensor scale = torch::tensor(condition_spectrum(d, options.condition_number), kFloat64).sqrt();
     x = torch::matmul(x * scale, rotation.transpose(1, 2));
   }
+  if (options.active_dimensions > 0 && options.active_dimensions < d) x.narrow(2, options.active_dimensions, d - options.active_dimensions).zero_();
   return x;
 }
 

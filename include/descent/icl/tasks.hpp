@@ -27,6 +27,9 @@ struct TaskOptions {
   std::vector<double> covariance_diagonal{};  // normal: Sigma = diag(this) (empty: I); the same for every prompt
   double condition_number = 1.0;  // normal, > 1: each prompt draws Sigma = Q diag(spectrum) Q^T, Q Haar
   double noise = 0.0;             // standard deviation of eps
+  // Garg et al.'s curriculum truncation: coordinates from this one on are zero in every input
+  // (0: all d are live). The token width stays d, so one model sees every stage.
+  std::int64_t active_dimensions = 0;
 };
 
 struct Prompts {
