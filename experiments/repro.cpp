@@ -35,6 +35,7 @@ Experiment dynamical_stability_experiment();
 Experiment exadam_experiment();
 Experiment icl_gd_step_experiment();
 Experiment icl_one_step_optimal_experiment();
+Experiment icl_newton_experiment();
 Experiment attention_svm_experiment();
 
 const std::vector<Experiment>& experiments() {
@@ -46,7 +47,7 @@ const std::vector<Experiment>& experiments() {
       opposing_signals_experiment(),  ef21_experiment(),             small_scale_proxies_experiment(),
       coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
-      icl_one_step_optimal_experiment(), attention_svm_experiment()};
+      icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment()};
   return all;
 }
 
