@@ -158,17 +158,6 @@ report::BandSeries by_position(const torch::Tensor& values) {
   return band;
 }
 
-struct TrainedModel {
-  std::shared_ptr<InContextTransformer> model;
-  std::vector<double> losses;
-};
-
-TrainedModel train_model(const TaskOptions& options) {
-  TrainedModel trained{std::make_shared<InContextTransformer>(kModel, kTraining.seed), {}};
-  trained.losses = train_in_context(*trained.model, options, kTraining);
-  return trained;
-}
-
 Outcome run_newton(const Context&) {
   Outcome outcome;
   torch::Generator data = at::detail::createCPUGenerator(2024);
@@ -188,9 +177,10 @@ Outcome run_newton(const Context&) {
                  bound.violations == 0 && ols_gap <= kOlsAgreement);
 
   // (2) The trained transformer's layers against Newton and GD.
-  const TrainedModel isotropic = train_model(tasks(1.0, 0.0));
+  InContextTransformer model(kModel, kTraining.seed);
+  const std::vector<double> isotropic_losses = train_in_context(model, tasks(1.0, 0.0), kTraining);
   torch::NoGradGuard no_grad;
-  const torch::Tensor probes = layer_probe_predictions(*isotropic.model, probe_fit, test);
+  const torch::Tensor probes = layer_probe_predictions(model, probe_fit, test);
   const torch::Tensor newton = newton_prefix_predictions(systems, kNewtonSteps);
   const std::vector<std::int64_t> gd_steps = gd_step_grid();
   const torch::Tensor gd = gradient_descent_prefix_predictions(systems, kGdStep, gd_steps);
@@ -213,7 +203,7 @@ Outcome run_newton(const Context&) {
   // (3) The model's own output against least squares, with noise in the prompts.
   torch::Generator noisy_data = at::detail::createCPUGenerator(2025);
   const PointSequence noisy = point_sequence(sample_prompts(tasks(1.0, kEvaluationNoise), kTestPrompts, noisy_data));
-  const double transformer_noisy = scored_mse(isotropic.model->forward(noisy), noisy.y);
+  const double transformer_noisy = scored_mse(model.forward(noisy), noisy.y);
   const double ols_noisy = scored_mse(least_squares_prefix_predictions(prefix_systems(noisy)), noisy.y);
   outcome.record(kFinalLayer, fmt::format("Transformer {:.4f}, OLS {:.4f}: ratio {:.2f}", transformer_noisy, ols_noisy, transformer_noisy / ols_noisy),
                  transformer_noisy <= kOlsFactor * ols_noisy);
@@ -222,13 +212,13 @@ Outcome run_newton(const Context&) {
   torch::Generator ill_data = at::detail::createCPUGenerator(2026);
   const PointSequence ill_test = point_sequence(sample_prompts(tasks(kKappa, 0.0), kTestPrompts, ill_data));
   const PrefixSystems ill_systems = prefix_systems(ill_test);
-  const double ill_before = scored_mse(isotropic.model->forward(ill_test), ill_test.y);
+  const double ill_before = scored_mse(model.forward(ill_test), ill_test.y);
   std::vector<double> ill_losses;
   {
     torch::AutoGradMode enable(true);
-    ill_losses = train_in_context(*isotropic.model, tasks(kKappa, 0.0), kIllConditionedTraining);
+    ill_losses = train_in_context(model, tasks(kKappa, 0.0), kIllConditionedTraining);
   }
-  const double ill_transformer = scored_mse(isotropic.model->forward(ill_test), ill_test.y);
+  const double ill_transformer = scored_mse(model.forward(ill_test), ill_test.y);
   const double ill_gd = scored_mse(gradient_descent_prefix_predictions(ill_systems, kGdStep, {kGdBaselineSteps})[0], ill_test.y);
   const double ill_newton = scored_mse(newton_prefix_predictions(ill_systems, kNewtonSteps)[kNewtonSteps], ill_test.y);
   outcome.record(kIllConditioned, fmt::format("Transformer {:.4f} (before training on kappa = {}: {:.4f}), GD({}) {:.4f}; Newton({}) {:.2e}", ill_transformer,
@@ -264,7 +254,7 @@ Outcome run_newton(const Context&) {
   outcome.charts.push_back(error_chart);
 
   report::ChartSpec training_chart{"Training loss (all positions)", "training step", "mean squared error (means of 100 steps)", true, {}};
-  training_chart.lines.push_back({"isotropic inputs", report::series_color(0), window_means(isotropic.losses, 100)});
+  training_chart.lines.push_back({"isotropic inputs", report::series_color(0), window_means(isotropic_losses, 100)});
   report::BandSeries continued = window_means(ill_losses, 100);
   for (double& step : continued.steps) step += static_cast<double>(kTraining.steps);
   training_chart.lines.push_back({fmt::format("continued on kappa = {}", kKappa), report::series_color(1), continued});

@@ -57,8 +57,7 @@ torch::Tensor least_squares_prefix_predictions(const PrefixSystems& systems) {
 }
 
 double residual_similarity(const torch::Tensor& predictions, const torch::Tensor& reference, const torch::Tensor& targets) {
-  const torch::Tensor a = predictions.to(torch::kFloat64) - targets, b = reference.to(torch::kFloat64) - targets;
-  return torch::nn::functional::cosine_similarity(a, b, torch::nn::functional::CosineSimilarityFuncOptions().dim(1)).mean().item<double>();
+  return mean_cosine(predictions.to(torch::kFloat64) - targets, reference.to(torch::kFloat64) - targets);
 }
 
 torch::Tensor mean_squared_error_by_position(const torch::Tensor& predictions, const torch::Tensor& targets) {
