@@ -66,4 +66,34 @@ Splits linear_regression(const LinearRegressionOptions& options, std::uint64_t s
   return splits;
 }
 
+Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::int64_t d = options.features;
+  Splits splits{empty_like("signal-coordinate", Task::classification, d), empty_like("signal-coordinate/validation", Task::classification, d),
+                empty_like("signal-coordinate/test", Task::classification, d)};
+  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  auto draw = [&](Dataset& part, std::int64_t count) {
+    part.features.assign(static_cast<std::size_t>(count * d), 0.0f);
+    for (std::int64_t i = 0; i < count; ++i) {
+      const auto label = static_cast<std::int64_t>(rng.below(2));
+      const bool first = rng.below(static_cast<std::uint64_t>(d)) == 0;
+      const std::int64_t j = first ? 0 : 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(d - 1)));
+      part.features[static_cast<std::size_t>(i * d + j)] = label == 1 ? 1.0f : -1.0f;
+      part.labels.push_back(label);
+    }
+  };
+  draw(splits.train, options.train_size);
+  draw(splits.test, options.test_size);
+  return splits;
+}
+
+std::int64_t signal_coordinate_of(const Dataset& dataset, std::int64_t sample) {
+  const std::int64_t d = dataset.sample_size();
+  const float* row = dataset.features.data() + sample * d;
+  for (std::int64_t j = 0; j < d; ++j) {
+    if (row[j] != 0.0f) return j;
+  }
+  return -1;
+}
+
 }  // namespace descent::data

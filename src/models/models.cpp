@@ -1,17 +1,23 @@
 #include "descent/models/models.hpp"
 
 #include "descent/models/torchscript.hpp"
-
 #include "descent/models/transformer.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <numeric>
 
-namespace descent::models {
-namespace {
+#include "descent/core/error.hpp"
 
-}  // namespace
+namespace descent::models {
+
+const torch::Tensor& LayerTrace::at(const std::string& name) const {
+  const auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) throw ConfigError(fmt::format("layer '{}': the model names {}", name, fmt::join(names, ", ")));
+  return activations[static_cast<std::size_t>(found - names.begin())];
+}
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& activation) {
   if (activation == "relu") return torch::relu(x);
@@ -43,16 +49,21 @@ Mlp::Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int6
   }
 }
 
-torch::Tensor Mlp::forward(torch::Tensor x) {
+torch::Tensor Mlp::forward(torch::Tensor x) { return trace(std::move(x)).output; }
+
+LayerTrace Mlp::trace(torch::Tensor x) {
+  LayerTrace trace;
   x = x.flatten(1);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     x = layers[i]->forward(x);
     if (i + 1 < layers.size()) {
       if (!norms.empty()) x = norms[i]->forward(x);
       x = activate(x);
+      trace.record(fmt::format("hidden{}", i + 1), x);
     }
   }
-  return x;
+  trace.output = x;
+  return trace;
 }
 
 torch::Tensor Mlp::activate(const torch::Tensor& x) const { return models::activate(x, activation); }
@@ -67,10 +78,19 @@ Cnn::Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs) {
   fc = register_module("fc", torch::nn::Linear(32 * height * width, outputs));
 }
 
-torch::Tensor Cnn::forward(torch::Tensor x) {
-  x = torch::max_pool2d(torch::relu(conv1->forward(x)), 2);
-  x = torch::max_pool2d(torch::relu(conv2->forward(x)), 2);
-  return fc->forward(x.flatten(1));
+torch::Tensor Cnn::forward(torch::Tensor x) { return trace(std::move(x)).output; }
+
+LayerTrace Cnn::trace(torch::Tensor x) {
+  LayerTrace trace;
+  torch::nn::Conv2d stages[] = {conv1, conv2};
+  for (std::size_t k = 0; k < 2; ++k) {
+    x = torch::relu(stages[k]->forward(x));
+    trace.record(fmt::format("conv{}", k + 1), x);
+    x = torch::max_pool2d(x, 2);
+    trace.record(fmt::format("pool{}", k + 1), x);
+  }
+  trace.output = fc->forward(x.flatten(1));
+  return trace;
 }
 
 std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<std::int64_t>& sample_shape,

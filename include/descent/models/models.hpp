@@ -15,9 +15,30 @@ namespace descent::models {
 
 torch::Tensor activate(const torch::Tensor& x, const std::string& activation);
 
+// One forward pass with the model's named intermediate activations kept, in forward order, all in
+// the autograd graph: saliency methods differentiate a score of `output` with respect to them.
+struct LayerTrace {
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> activations;
+  torch::Tensor output;
+
+  void record(std::string name, const torch::Tensor& activation) {
+    names.push_back(std::move(name));
+    activations.push_back(activation);
+  }
+  // The activation recorded under `name`; throws ConfigError listing the names there are.
+  const torch::Tensor& at(const std::string& name) const;
+};
+
 struct Model : torch::nn::Module {
   // x: a batch of samples in their natural shape ({B, 1, 28, 28} images or {B, d} vectors).
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // forward(x) with the activations a model names (none, unless it overrides this).
+  virtual LayerTrace trace(torch::Tensor x) {
+    LayerTrace trace;
+    trace.output = forward(std::move(x));
+    return trace;
+  }
   // Values the model measured during its last forward (the transformer's attention logits).
   virtual std::map<std::string, double> probe_values() const { return {}; }
 };
@@ -29,6 +50,8 @@ struct Mlp : Model {
   Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation,
       bool batch_norm = false, std::int64_t ghost_batch = 0);
   torch::Tensor forward(torch::Tensor x) override;
+  // hidden1, hidden2, ...: each hidden layer after its activation.
+  LayerTrace trace(torch::Tensor x) override;
   torch::Tensor activate(const torch::Tensor& x) const;
 
   std::vector<torch::nn::Linear> layers;
@@ -40,6 +63,8 @@ struct Mlp : Model {
 struct Cnn : Model {
   Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs);
   torch::Tensor forward(torch::Tensor x) override;
+  // conv1 and conv2 (after their ReLU, before pooling), pool1 and pool2: {B, C, H, W} each.
+  LayerTrace trace(torch::Tensor x) override;
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr};
