@@ -37,6 +37,7 @@ Experiment icl_gd_step_experiment();
 Experiment icl_one_step_optimal_experiment();
 Experiment icl_newton_experiment();
 Experiment attention_svm_experiment();
+Experiment input_gradients_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -47,7 +48,8 @@ const std::vector<Experiment>& experiments() {
       opposing_signals_experiment(),  ef21_experiment(),             small_scale_proxies_experiment(),
       coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
-      icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment()};
+      icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
+      input_gradients_experiment()};
   return all;
 }
 

@@ -36,15 +36,27 @@ std::map<std::string, EntrySummary> medians(const Context& context, const std::s
   return out;
 }
 
-std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
+namespace {
+
+store::RunRecord finished_run(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
   store::Store store(context.store);
   const auto record = store.find_study(study);
   if (record) {
     for (const auto& run : store.runs(record->id)) {
-      if (run.label == label && run.seed == seed && run.status == store::RunStatus::finished) return run.id;
+      if (run.label == label && run.seed == seed && run.status == store::RunStatus::finished) return run;
     }
   }
   throw Error(ExitCode::runtime_failure, fmt::format("study {} has no finished run {} seed {}", study, label, seed));
+}
+
+}  // namespace
+
+std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
+  return finished_run(context, study, label, seed).id;
+}
+
+std::filesystem::path saved_model(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
+  return study::model_path(context.store, study, finished_run(context, study, label, seed).run_key);
 }
 
 std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,

@@ -1,6 +1,7 @@
 // What experiments share: running a study from a config and reading per-entry medians back.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ std::map<std::string, EntrySummary> medians(const Context& context, const std::s
 
 // The id of a finished run of `study` with entry `label` and `seed`; throws if there is none.
 std::int64_t run_id(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed);
+
+// Where the finished run of `study` with entry `label` and `seed` saved its parameters (the study
+// sets train.save_model); throws if there is no such run. train::load_model reads it.
+std::filesystem::path saved_model(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed);
 
 // Metric rows of each finished run of `study` with entry `label`, by seed.
 std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,

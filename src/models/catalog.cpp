@@ -33,6 +33,8 @@ const std::vector<CatalogEntry>& dataset_catalog() {
       {"fashion-mnist", "Zalando's 28x28 clothing images, 10 classes, 60k train / 10k test (IDX files in data.dir)"},
       {"gaussian-mixture", "seeded Gaussian clusters, data.classes classes in data.features dimensions"},
       {"linear-regression", "seeded y = w.x + noise, data.features dimensions"},
+      {"signal-coordinate", "seeded x = +-e_j, one coordinate j per sample carrying its binary label (Shah et al., 2021), "
+                            "data.features dimensions"},
       {"text", "characters of data.path (default Debian's /usr/share/common-licenses), windows of data.context"},
       {"arrays", "your own arrays: data.train and data.test .npz files (numpy.savez) with 'features' {N, ...} and "
                  "'targets' {N} (integers: classes; floats: regression)"},

@@ -11,7 +11,7 @@
 namespace descent::data {
 
 struct DataOptions {
-  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | text | arrays
+  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | signal-coordinate | text | arrays | csv
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t validation = 0;    // samples carved from train, by seed
   std::int64_t train_subset = 0;  // 0: all
@@ -71,10 +71,10 @@ void describe(DataOptions& o, Fields& f, const std::vector<std::string>& dataset
   } else {
     f.integer("train_size", o.train_size, 2);
     f.integer("test_size", o.test_size, 1);
-    f.integer("features", o.features, 1, 1 << 20);
+    f.integer("features", o.features, o.dataset == "signal-coordinate" ? 2 : 1, 1 << 20);
     if (regression) {
       f.real("noise", o.noise, 0.0, 1e3);
-    } else {
+    } else if (o.dataset != "signal-coordinate") {
       f.integer("classes", o.classes, 2, 1000);
       f.real("separation", o.separation, 0.0, 1e3);
     }
