@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include "descent/core/error.hpp"
+#include "descent/models/models.hpp"
+#include "descent/train/trainer.hpp"
 #include "descent/report/series.hpp"
 #include "descent/store/store.hpp"
 #include "descent/study/study_runner.hpp"
@@ -57,6 +59,22 @@ std::int64_t run_id(const Context& context, const std::string& study, const std:
 
 std::filesystem::path saved_model(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed) {
   return study::model_path(context.store, study, finished_run(context, study, label, seed).run_key);
+}
+
+std::shared_ptr<models::Model> load_trained(const models::ModelOptions& options, const data::Dataset& train, const std::filesystem::path& path) {
+  const std::shared_ptr<models::Model> model = models::make_model(options, train.sample_shape, train.num_classes);
+  train::load_model(*model, path);
+  model->eval();
+  return model;
+}
+
+TrainedModel train_in_memory(const study::StudyConfig& config, const data::Splits& splits, std::uint64_t seed, const std::filesystem::path& path,
+                             const Context& context) {
+  train::TrainingRun run = study::training_run(config, 0, seed);
+  run.train.threads = context.threads;
+  run.model_path = path;
+  const train::RunResult result = train::train(run, splits);
+  return {load_trained(config.model, splits.train, path), result.summary};
 }
 
 std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,

@@ -3,12 +3,17 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "descent/core/metrics.hpp"
 #include "descent/repro/experiment.hpp"
 #include "descent/study/config.hpp"
+
+namespace descent::models {
+struct Model;
+}
 
 namespace descent::repro {
 
@@ -30,6 +35,20 @@ std::int64_t run_id(const Context& context, const std::string& study, const std:
 // Where the finished run of `study` with entry `label` and `seed` saved its parameters (the study
 // sets train.save_model); throws if there is no such run. train::load_model reads it.
 std::filesystem::path saved_model(const Context& context, const std::string& study, const std::string& label, std::uint64_t seed);
+
+// A model of `options` for samples of `train`, with the parameters saved at `path`, in eval mode.
+std::shared_ptr<models::Model> load_trained(const models::ModelOptions& options, const data::Dataset& train, const std::filesystem::path& path);
+
+struct TrainedModel {
+  std::shared_ptr<models::Model> model;
+  std::map<std::string, double> summary;  // the run's (final_test_accuracy, ...)
+};
+
+// Trains `config`'s first optimizer entry with `seed` on splits built in memory (data the study
+// machinery cannot load: composites, masks), at the context's thread count, keeping the parameters
+// at `path`, and returns the trained model.
+TrainedModel train_in_memory(const study::StudyConfig& config, const data::Splits& splits, std::uint64_t seed, const std::filesystem::path& path,
+                             const Context& context);
 
 // Metric rows of each finished run of `study` with entry `label`, by seed.
 std::map<std::uint64_t, std::vector<MetricRow>> metrics_by_seed(const Context& context, const std::string& study,

@@ -71,13 +71,6 @@ study::StudyConfig synthetic_config(bool robust) {
   return config;
 }
 
-std::shared_ptr<models::Model> load_trained(const models::ModelOptions& options, const data::Dataset& train, const std::filesystem::path& path) {
-  const std::shared_ptr<models::Model> model = models::make_model(options, train.sample_shape, train.num_classes);
-  train::load_model(*model, path);
-  model->eval();
-  return model;
-}
-
 // The fraction of test points whose loss gradient is largest in magnitude at the signal coordinate
 // (their notebook 02 reads the loss gradient: get_input_gradients' default output='loss').
 double signal_argmax_rate(models::Model& model, const data::Dataset& test) {
@@ -125,18 +118,8 @@ data::Splits pooled_fashion(const data::DataOptions& source) {
   return splits;
 }
 
-struct TrainedImageModel {
-  std::shared_ptr<models::Model> model;
-  double test_accuracy = 0.0;
-};
-
-TrainedImageModel train_image_model(const data::Splits& splits, bool robust, const std::filesystem::path& path, const Context& context) {
-  const study::StudyConfig config = image_config(robust);
-  train::TrainingRun run = study::training_run(config, 0, 0);
-  run.train.threads = context.threads;
-  run.model_path = path;
-  const train::RunResult result = train::train(run, splits);
-  return {load_trained(config.model, splits.train, path), result.summary.at("final_test_accuracy")};
+TrainedModel train_image_model(const data::Splits& splits, bool robust, const std::filesystem::path& path, const Context& context) {
+  return train_in_memory(image_config(robust), splits, 0, path, context);
 }
 
 // Test accuracy of a fresh standard model trained and tested on `splits` (DiffROAR's retraining).
@@ -245,8 +228,8 @@ Outcome run_input_gradients(const Context& context) {
   const data::Splits fashion = pooled_fashion(image_config(false).data);
   const data::BlockImages train_blocks = data::block_images(fashion.train, 7), test_blocks = data::block_images(fashion.test, 8);
   const data::Splits blocks{train_blocks.dataset, {}, test_blocks.dataset};
-  const TrainedImageModel block_standard = train_image_model(blocks, false, models_dir / "blocks-standard.pt", context);
-  const TrainedImageModel block_robust = train_image_model(blocks, true, models_dir / "blocks-robust.pt", context);
+  const TrainedModel block_standard = train_image_model(blocks, false, models_dir / "blocks-standard.pt", context);
+  const TrainedModel block_robust = train_image_model(blocks, true, models_dir / "blocks-robust.pt", context);
   const double standard_share = signal_block_share(*block_standard.model, test_blocks);
   const double robust_share = signal_block_share(*block_robust.model, test_blocks);
   outcome.record(kBlockMass,
@@ -254,8 +237,8 @@ Outcome run_input_gradients(const Context& context) {
                  robust_share - standard_share >= kBlockMargin);
 
   // (3) DiffROAR on pooled Fashion-MNIST.
-  const TrainedImageModel roar_standard = train_image_model(fashion, false, models_dir / "fashion-standard.pt", context);
-  const TrainedImageModel roar_robust = train_image_model(fashion, true, models_dir / "fashion-robust.pt", context);
+  const TrainedModel roar_standard = train_image_model(fashion, false, models_dir / "fashion-standard.pt", context);
+  const TrainedModel roar_robust = train_image_model(fashion, true, models_dir / "fashion-robust.pt", context);
   const auto roar_of = [&](models::Model& model) {
     return diff_roar(fashion, loss_gradient_magnitudes(model, fashion.train), loss_gradient_magnitudes(model, fashion.test), context);
   };
@@ -311,7 +294,7 @@ Outcome run_input_gradients(const Context& context) {
       "falls below zero; a 14x14 grey-scale MLP has far fewer non-discriminative pixels, so the standard model's sign here is a "
       "measurement, not the claim.",
       median(standard.accuracy), median(robust.accuracy), kTrainImages, kTestImages, kImageAttack.eps, kImageAttack.steps, kImageAttack.step_size,
-      block_standard.test_accuracy, block_robust.test_accuracy, roar_standard.test_accuracy, roar_robust.test_accuracy, kRetrains, roar_table);
+      block_standard.summary.at("final_test_accuracy"), block_robust.summary.at("final_test_accuracy"), roar_standard.summary.at("final_test_accuracy"), roar_robust.summary.at("final_test_accuracy"), kRetrains, roar_table);
   return outcome;
 }
 
