@@ -39,6 +39,7 @@ Experiment icl_newton_experiment();
 Experiment attention_svm_experiment();
 Experiment input_gradients_experiment();
 Experiment normgrad_experiment();
+Experiment tester_learner_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -50,7 +51,7 @@ const std::vector<Experiment>& experiments() {
       coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
-      input_gradients_experiment(),   normgrad_experiment()};
+      input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment()};
   return all;
 }
 
