@@ -40,6 +40,7 @@ Experiment attention_svm_experiment();
 Experiment input_gradients_experiment();
 Experiment normgrad_experiment();
 Experiment tester_learner_experiment();
+Experiment eps_ad_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -51,7 +52,8 @@ const std::vector<Experiment>& experiments() {
       coherence_experiment(),         thresholdout_experiment(),     bayesian_optimization_experiment(),
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
-      input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment()};
+      input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
+      eps_ad_experiment()};
   return all;
 }
 

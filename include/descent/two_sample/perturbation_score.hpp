@@ -18,17 +18,22 @@ namespace descent::two_sample {
 // x -> s(x, t): rows of x {B, d} to scores {B, d}.
 using ScoreFunction = std::function<torch::Tensor(const torch::Tensor& x, double t)>;
 
-// A mixture of isotropic Gaussians: weights {K} summing to 1, means {K, d}, standard deviations {K}.
+// A mixture of Gaussians: weights {K} summing to 1, means {K, d}, standard deviations {K}. Isotropic
+// unless `subspace` ({d, k}, orthonormal columns) is set: then component k has std stds[k] inside the
+// subspace and `off_subspace_std` across it, data concentrated near a k-dimensional plane (as
+// natural images lie near a low-dimensional manifold).
 struct GaussianMixture {
   torch::Tensor weights, means, stds;
+  torch::Tensor subspace{};
+  double off_subspace_std = 0.0;
 
   // n draws and their component indices (the classes of the synthetic task).
   std::pair<torch::Tensor, torch::Tensor> sample(std::int64_t n, torch::Generator& generator) const;
 };
 
-// grad_x log p_t(x) for p_t = sum_k w_k N(alpha mu_k, (alpha^2 s_k^2 + sigma^2) I), the mixture
-// diffused by the SDE to time t: sum_k r_k(x) (alpha mu_k - x) / (alpha^2 s_k^2 + sigma^2), r_k the
-// posterior responsibilities (computed in log space).
+// grad_x log p_t(x) for p_t = sum_k w_k N(alpha mu_k, alpha^2 Sigma_k + sigma^2 I), the mixture
+// diffused by the SDE to time t: sum_k r_k(x) C_k^{-1} (alpha mu_k - x), r_k the posterior
+// responsibilities (computed in log space). C_k is diagonal in the subspace's basis.
 torch::Tensor mixture_score(const GaussianMixture& mixture, const VpSde& sde, const torch::Tensor& x, double t);
 
 struct PerturbationOptions {
