@@ -171,6 +171,8 @@ TEST(Mmd, EstimatesMatchTheirDirectFormulas) {
     }
   }
   EXPECT_NEAR(mmd2_unbiased(k).item<double>(), (sx + sy - 2 * sxy) / (n * (n - 1)), 1e-12);
+  const double diagonals = k.xx.diagonal().sum().item<double>() + k.yy.diagonal().sum().item<double>() - 2 * k.xy.diagonal().sum().item<double>();
+  EXPECT_NEAR(mmd2_biased(k).item<double>(), (sx + sy - 2 * sxy + diagonals) / (n * n), 1e-12);
   double v1 = 0, v2 = 0;
   for (int i = 0; i < n; ++i) {
     double row = 0;

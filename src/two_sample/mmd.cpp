@@ -25,6 +25,8 @@ torch::Tensor mmd2_unbiased(const KernelMatrices& k) {
   return off_diagonal_sum(k.xx) / pairs + off_diagonal_sum(k.yy) / pairs - 2 * off_diagonal_sum(k.xy) / pairs;
 }
 
+torch::Tensor mmd2_biased(const KernelMatrices& k) { return k.xx.mean() + k.yy.mean() - 2 * k.xy.mean(); }
+
 torch::Tensor mmd2_variance(const KernelMatrices& k) {
   check_square_and_equal(k);
   const auto n = static_cast<double>(k.xx.size(0));

@@ -21,6 +21,9 @@ struct KernelMatrices {
 };
 
 torch::Tensor mmd2_unbiased(const KernelMatrices& k);
+// MMD^2_b = mean K_X + mean K_Y - 2 mean K_XY (any sample sizes; the V-statistic, >= 0 for a
+// positive definite kernel).
+torch::Tensor mmd2_biased(const KernelMatrices& k);
 torch::Tensor mmd2_variance(const KernelMatrices& k);
 // J: the test-power proxy the deep kernel maximizes.
 torch::Tensor test_power_objective(const KernelMatrices& k);
