@@ -118,6 +118,8 @@ data::Splits pooled_fashion(const data::DataOptions& source) {
   return splits;
 }
 
+double test_accuracy(const TrainedModel& trained) { return trained.summary.at("final_test_accuracy"); }
+
 TrainedModel train_image_model(const data::Splits& splits, bool robust, const std::filesystem::path& path, const Context& context) {
   return train_in_memory(image_config(robust), splits, 0, path, context);
 }
@@ -294,7 +296,8 @@ Outcome run_input_gradients(const Context& context) {
       "falls below zero; a 14x14 grey-scale MLP has far fewer non-discriminative pixels, so the standard model's sign here is a "
       "measurement, not the claim.",
       median(standard.accuracy), median(robust.accuracy), kTrainImages, kTestImages, kImageAttack.eps, kImageAttack.steps, kImageAttack.step_size,
-      block_standard.summary.at("final_test_accuracy"), block_robust.summary.at("final_test_accuracy"), roar_standard.summary.at("final_test_accuracy"), roar_robust.summary.at("final_test_accuracy"), kRetrains, roar_table);
+      test_accuracy(block_standard), test_accuracy(block_robust), test_accuracy(roar_standard), test_accuracy(roar_robust), kRetrains,
+      roar_table);
   return outcome;
 }
 
