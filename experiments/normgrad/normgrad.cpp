@@ -193,7 +193,7 @@ Experiment normgrad_experiment() {
           "Rebuffi, Fong, Ji & Vedaldi, There and Back Again: Revisiting Backpropagation Saliency Methods (CVPR 2020)",
           "NormGrad (conv1x1 + norm) localizes the object at every layer; Grad-CAM fails anywhere besides the last convolutional layer",
           {kNormGradIdentity, kSumIdentity, kNormGradPoints, kGradCamDegrades, kNormGradHolds},
-          "about three minutes",
+          "under a minute",
           Budget::full,
           run_normgrad};
 }
