@@ -55,22 +55,33 @@ double log_density(const GaussianMixture& mixture, const VpSde& sde, const torch
   return std::log(total);
 }
 
+// mixture_score at each row of x (3 coordinates) and t in {0.001, 0.05, 0.4} against central
+// differences of step h of `log_density`, within tolerance(numeric).
+template <class LogDensity, class Tolerance>
+void expect_score_is_the_gradient(const GaussianMixture& mixture, const torch::Tensor& x, const LogDensity& log_density, double h,
+                                  const Tolerance& tolerance) {
+  const VpSde sde;
+  for (const double t : {0.001, 0.05, 0.4}) {
+    const torch::Tensor score = mixture_score(mixture, sde, x, t);
+    for (std::int64_t b = 0; b < x.size(0); ++b) {
+      for (std::int64_t j = 0; j < 3; ++j) {
+        torch::Tensor up = x[b].clone(), down = x[b].clone();
+        up[j] += h;
+        down[j] -= h;
+        const double numeric = (log_density(up, t) - log_density(down, t)) / (2 * h);
+        EXPECT_NEAR(score[b][j].item<double>(), numeric, tolerance(numeric)) << t << " " << b << " " << j;
+      }
+    }
+  }
+}
+
 TEST(PerturbationScore, MixtureScoreIsTheGradientOfTheLogDensity) {
   const GaussianMixture mixture = two_components();
   const VpSde sde;
   const torch::Tensor x = torch::tensor({{0.2, 0.1, 0.9}, {-2.0, 1.0, 1.5}}, torch::kFloat64);
-  for (const double t : {0.001, 0.05, 0.4}) {
-    const torch::Tensor score = mixture_score(mixture, sde, x, t);
-    for (std::int64_t b = 0; b < 2; ++b) {
-      for (std::int64_t j = 0; j < 3; ++j) {
-        torch::Tensor up = x[b].clone(), down = x[b].clone();
-        up[j] += 1e-6;
-        down[j] -= 1e-6;
-        const double numeric = (log_density(mixture, sde, up, t) - log_density(mixture, sde, down, t)) / 2e-6;
-        EXPECT_NEAR(score[b][j].item<double>(), numeric, 1e-7) << t << " " << b << " " << j;
-      }
-    }
-  }
+  expect_score_is_the_gradient(
+      mixture, x, [&](const torch::Tensor& point, double t) { return log_density(mixture, sde, point, t); }, 1e-6,
+      [](double) { return 1e-7; });
 }
 
 // With a subspace, each component is N(mu_k, s_k^2 U U^T + s_perp^2 (I - U U^T)); its diffused
@@ -96,18 +107,7 @@ TEST(PerturbationScore, SubspaceMixtureScoreIsTheGradientOfTheLogDensity) {
     return std::log(total);
   };
   const torch::Tensor x = torch::tensor({{0.2, 0.1, 0.9}, {-0.5, 0.3, 1.5}}, f64);
-  for (const double t : {0.001, 0.05, 0.4}) {
-    const torch::Tensor score = mixture_score(mixture, sde, x, t);
-    for (std::int64_t b = 0; b < 2; ++b) {
-      for (std::int64_t j = 0; j < 3; ++j) {
-        torch::Tensor up = x[b].clone(), down = x[b].clone();
-        up[j] += 1e-7;
-        down[j] -= 1e-7;
-        const double numeric = (log_density(up, t) - log_density(down, t)) / 2e-7;
-        EXPECT_NEAR(score[b][j].item<double>(), numeric, 1e-5 * std::max(1.0, std::abs(numeric))) << t << " " << b << " " << j;
-      }
-    }
-  }
+  expect_score_is_the_gradient(mixture, x, log_density, 1e-7, [](double numeric) { return 1e-5 * std::max(1.0, std::abs(numeric)); });
   torch::Generator generator = at::detail::createCPUGenerator(9);
   const torch::Tensor drawn = mixture.sample(20000, generator).first;
   const torch::Tensor across = drawn - torch::matmul(torch::matmul(drawn, mixture.subspace), mixture.subspace.t());

@@ -29,8 +29,14 @@ void check_direction(const LabelledSample& sample, const std::vector<double>& w)
   }
 }
 
-// The slope of LeakyReLU_lambda at the margin m = -y<w, x>, times -y: the point's gradient is that times x.
-double gradient_weight(double margin, int label, double leaky) { return (margin >= 0.0 ? 1.0 - leaky : leaky) * -label; }
+// Adds point i's gradient of LeakyReLU_lambda(-y<w, x>): the slope at the margin, times -y x.
+void add_point_gradient(const LabelledSample& sample, std::int64_t i, const std::vector<double>& w, double leaky, std::vector<double>& gradient) {
+  const int label = sample.y[static_cast<std::size_t>(i)];
+  const double* x = sample.point(i);
+  const double margin = -label * dot(x, w.data(), sample.dimension);
+  const double weight = (margin >= 0.0 ? 1.0 - leaky : leaky) * -label;
+  for (std::int64_t j = 0; j < sample.dimension; ++j) gradient[static_cast<std::size_t>(j)] += weight * x[j];
+}
 
 // Every multi-index of degree 1..max_degree over d coordinates, as the non-decreasing coordinate
 // lists a depth-first walk visits them: {0}, {0,0}, {0,0,0}, ..., {1}, ...
@@ -149,11 +155,7 @@ double leaky_relu_loss(const LabelledSample& sample, const std::vector<double>& 
 std::vector<double> leaky_relu_gradient(const LabelledSample& sample, const std::vector<double>& w, double leaky) {
   check_direction(sample, w);
   std::vector<double> gradient(w.size(), 0.0);
-  for (std::int64_t i = 0; i < sample.size(); ++i) {
-    const int label = sample.y[static_cast<std::size_t>(i)];
-    const double weight = gradient_weight(-label * dot(sample.point(i), w.data(), sample.dimension), label, leaky);
-    for (std::int64_t j = 0; j < sample.dimension; ++j) gradient[static_cast<std::size_t>(j)] += weight * sample.point(i)[j];
-  }
+  for (std::int64_t i = 0; i < sample.size(); ++i) add_point_gradient(sample, i, w, leaky, gradient);
   for (double& value : gradient) value /= static_cast<double>(sample.size());
   return gradient;
 }
@@ -172,10 +174,7 @@ std::vector<double> learn_leaky_relu(const LabelledSample& sample, const Learner
     for (std::int64_t b = 0; b < batches; ++b, ++t) {
       std::fill(gradient.begin(), gradient.end(), 0.0);
       for (std::int64_t k = b * options.batch; k < std::min(n, (b + 1) * options.batch); ++k) {
-        const std::int64_t i = order[static_cast<std::size_t>(k)];
-        const int label = sample.y[static_cast<std::size_t>(i)];
-        const double weight = gradient_weight(-label * dot(sample.point(i), w.data(), d), label, options.leaky);
-        for (std::int64_t j = 0; j < d; ++j) gradient[static_cast<std::size_t>(j)] += weight * sample.point(i)[j];
+        add_point_gradient(sample, order[static_cast<std::size_t>(k)], w, options.leaky, gradient);
       }
       const double step = options.step / std::sqrt(1.0 + static_cast<double>(t) / static_cast<double>(batches)) / static_cast<double>(options.batch);
       for (std::int64_t j = 0; j < d; ++j) w[static_cast<std::size_t>(j)] -= step * gradient[static_cast<std::size_t>(j)];

@@ -49,21 +49,25 @@ Mlp::Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int6
   }
 }
 
-torch::Tensor Mlp::forward(torch::Tensor x) { return trace(std::move(x)).output; }
+torch::Tensor Mlp::forward(torch::Tensor x) { return run(std::move(x), nullptr); }
 
 LayerTrace Mlp::trace(torch::Tensor x) {
   LayerTrace trace;
+  trace.output = run(std::move(x), &trace);
+  return trace;
+}
+
+torch::Tensor Mlp::run(torch::Tensor x, LayerTrace* trace) {
   x = x.flatten(1);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     x = layers[i]->forward(x);
     if (i + 1 < layers.size()) {
       if (!norms.empty()) x = norms[i]->forward(x);
       x = activate(x);
-      trace.record(fmt::format("hidden{}", i + 1), x);
+      if (trace) trace->record(fmt::format("hidden{}", i + 1), x);
     }
   }
-  trace.output = x;
-  return trace;
+  return x;
 }
 
 torch::Tensor Mlp::activate(const torch::Tensor& x) const { return models::activate(x, activation); }
@@ -78,19 +82,23 @@ Cnn::Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs) {
   fc = register_module("fc", torch::nn::Linear(32 * height * width, outputs));
 }
 
-torch::Tensor Cnn::forward(torch::Tensor x) { return trace(std::move(x)).output; }
+torch::Tensor Cnn::forward(torch::Tensor x) { return run(std::move(x), nullptr); }
 
 LayerTrace Cnn::trace(torch::Tensor x) {
   LayerTrace trace;
+  trace.output = run(std::move(x), &trace);
+  return trace;
+}
+
+torch::Tensor Cnn::run(torch::Tensor x, LayerTrace* trace) {
   torch::nn::Conv2d stages[] = {conv1, conv2};
   for (std::size_t k = 0; k < 2; ++k) {
     x = torch::relu(stages[k]->forward(x));
-    trace.record(fmt::format("conv{}", k + 1), x);
+    if (trace) trace->record(fmt::format("conv{}", k + 1), x);
     x = torch::max_pool2d(x, 2);
-    trace.record(fmt::format("pool{}", k + 1), x);
+    if (trace) trace->record(fmt::format("pool{}", k + 1), x);
   }
-  trace.output = fc->forward(x.flatten(1));
-  return trace;
+  return fc->forward(x.flatten(1));
 }
 
 std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<std::int64_t>& sample_shape,

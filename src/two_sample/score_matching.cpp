@@ -36,8 +36,7 @@ std::vector<double> train_score_network(ScoreNetwork& network, const torch::Tens
     const torch::Tensor rows = torch::randint(n, {options.batch}, generator, torch::kLong);
     const torch::Tensor x = data.index_select(0, rows);
     const torch::Tensor t = options.t_min + (options.t_max - options.t_min) * torch::rand({options.batch, 1}, generator, data.options());
-    // alpha(t) and sigma(t) per row, as VpSde computes them.
-    const torch::Tensor log_alpha = -0.25 * t * t * (sde.beta_max - sde.beta_min) - 0.5 * t * sde.beta_min;
+    const torch::Tensor log_alpha = sde.log_mean_coefficient(t);  // alpha(t) and sigma(t) per row
     const torch::Tensor alpha = torch::exp(log_alpha), sigma = torch::sqrt(-torch::expm1(2 * log_alpha));
     const torch::Tensor z = torch::randn(x.sizes(), generator, data.options());
     const torch::Tensor residual = sigma * network->forward_at(alpha * x + sigma * z, t) + z;

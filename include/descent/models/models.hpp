@@ -57,6 +57,10 @@ struct Mlp : Model {
   std::vector<torch::nn::Linear> layers;
   std::vector<GhostBatchNorm> norms;  // empty without batch_norm
   std::string activation;
+
+private:
+  // The forward pass; records the activations only when asked (training's forward does not).
+  torch::Tensor run(torch::Tensor x, LayerTrace* trace);
 };
 
 // The small CNN: conv 5x5 -> 16, max-pool 2, conv 5x5 -> 32, max-pool 2, linear -> outputs (ReLU).
@@ -68,6 +72,9 @@ struct Cnn : Model {
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr};
+
+private:
+  torch::Tensor run(torch::Tensor x, LayerTrace* trace);  // as Mlp's
 };
 
 // Builds the configured model for samples of `sample_shape` and `outputs` outputs; LibTorch's

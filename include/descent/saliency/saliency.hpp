@@ -18,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "descent/core/fields.hpp"
 #include "descent/models/models.hpp"
 
 namespace descent::saliency {
@@ -44,12 +43,6 @@ std::vector<LayerGradient> layer_gradients(models::Model& model, const torch::Te
 
 enum class VirtualIdentity { scaling, conv1x1, conv3x3, bias };
 enum class Aggregation { norm, filter_norm, sum, max };
-inline const EnumNames<VirtualIdentity> kVirtualIdentities = {{VirtualIdentity::scaling, "scaling"},
-                                                              {VirtualIdentity::conv1x1, "conv1x1"},
-                                                              {VirtualIdentity::conv3x3, "conv3x3"},
-                                                              {VirtualIdentity::bias, "bias"}};
-inline const EnumNames<Aggregation> kAggregations = {
-    {Aggregation::norm, "norm"}, {Aggregation::filter_norm, "filter_norm"}, {Aggregation::sum, "sum"}, {Aggregation::max, "max"}};
 
 // The virtual identity layer's weight gradient at every location, entries along dimension 1:
 // {B, K, H, W} with K = C (scaling, bias), C^2 (conv1x1) or 9C^2 (conv3x3, zero-padded).

@@ -11,7 +11,11 @@ struct VpSde {
   double beta_min = 0.1, beta_max = 20.0;  // score_sde's defaults
 
   double beta(double t) const { return beta_min + t * (beta_max - beta_min); }
-  double log_mean_coefficient(double t) const { return -0.25 * t * t * (beta_max - beta_min) - 0.5 * t * beta_min; }
+  // A template so that a tensor of times (one per row, in score matching) takes the same formula.
+  template <class Time>
+  Time log_mean_coefficient(const Time& t) const {
+    return -0.25 * t * t * (beta_max - beta_min) - 0.5 * t * beta_min;
+  }
   double mean_coefficient(double t) const;  // alpha(t)
   double marginal_std(double t) const;      // sqrt(1 - alpha(t)^2)
 };
