@@ -25,6 +25,7 @@
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/schedule/schedule.hpp"
 #include "descent/train/checkpoint_integrity.hpp"
+#include "descent/train/learning_rate_groups.hpp"
 #include "descent/train/loop_state.hpp"
 
 namespace descent::train {
@@ -171,7 +172,8 @@ public:
         callbacks_(callbacks),
         classification_(splits.train.task == data::Task::classification),
         model_(make_model(run, splits)),
-        optimizer_(run.optimizer.name, run.optimizer.hyper, model_->named_parameters(), fused_options(run)),
+        optimizer_(run.optimizer.name, run.optimizer.hyper, learning_rate_groups(*model_, run.optimizer.name, run.optimizer.hyper),
+                   fused_options(run)),
         transport_(comm::world()),
         train_data_(data::as_tensors(splits.train)),
         test_data_(data::as_tensors(splits.test)),

@@ -41,6 +41,10 @@ struct Model : torch::nn::Module {
   }
   // Values the model measured during its last forward (the transformer's attention logits).
   virtual std::map<std::string, double> probe_values() const { return {}; }
+
+  // Each parameter's learning-rate multipliers under the model's parameterization (mup's per-layer
+  // rates); a parameter not listed takes the optimizer's rate.
+  std::map<std::string, LearningRateMultipliers> learning_rate_multipliers;
 };
 
 // MLP: flatten, then fc1..fcN with the activation between; "linear" is the MLP with no hidden layer.
@@ -48,7 +52,7 @@ struct Mlp : Model {
   // batch_norm: (ghost) batch normalization between each hidden linear layer and its activation,
   // named bn1, bn2, ...; ghost_batch 0 normalizes over the whole batch.
   Mlp(std::int64_t inputs, const std::vector<std::int64_t>& hidden, std::int64_t outputs, std::string activation,
-      bool batch_norm = false, std::int64_t ghost_batch = 0);
+      bool batch_norm = false, std::int64_t ghost_batch = 0, const ParameterizationOptions& scaling = {});
   torch::Tensor forward(torch::Tensor x) override;
   // hidden1, hidden2, ...: each hidden layer after its activation.
   LayerTrace trace(torch::Tensor x) override;
@@ -57,6 +61,7 @@ struct Mlp : Model {
   std::vector<torch::nn::Linear> layers;
   std::vector<GhostBatchNorm> norms;  // empty without batch_norm
   std::string activation;
+  std::vector<LayerScaling> scalings;  // one per layer
 
 private:
   // The forward pass; records the activations only when asked (training's forward does not).
@@ -65,13 +70,16 @@ private:
 
 // The small CNN: conv 5x5 -> 16, max-pool 2, conv 5x5 -> 32, max-pool 2, linear -> outputs (ReLU).
 struct Cnn : Model {
-  Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs);
+  // Under mup, the width multiplier is conv1's 16 channels over scaling.base_width (conv2's 32
+  // over twice that).
+  Cnn(const std::vector<std::int64_t>& image_shape, std::int64_t outputs, const ParameterizationOptions& scaling = {});
   torch::Tensor forward(torch::Tensor x) override;
   // conv1 and conv2 (after their ReLU, before pooling), pool1 and pool2: {B, C, H, W} each.
   LayerTrace trace(torch::Tensor x) override;
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc{nullptr};
+  std::vector<LayerScaling> scalings;  // conv1, conv2, fc
 
 private:
   torch::Tensor run(torch::Tensor x, LayerTrace* trace);  // as Mlp's

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "descent/core/fields.hpp"
+#include "descent/models/parameterization.hpp"
 
 namespace descent::models {
 
@@ -16,6 +17,7 @@ struct ModelOptions {
   std::string activation = "relu";
   bool batch_norm = false;       // mlp: batch normalization after each hidden layer
   std::int64_t ghost_batch = 0;  // ghost batch size for that normalization (0: the whole batch)
+  ParameterizationOptions scaling{};  // mlp, linear, cnn: standard, ntk or mup
   // transformer (text data only)
   std::int64_t width = 64, heads = 4, layers = 2;
   bool qk_layernorm = false;
@@ -34,6 +36,10 @@ void describe(ModelOptions& o, Fields& f, const std::vector<std::string>& kinds,
   f.text("activation", o.activation, activations, Field{mlp, true});
   f.boolean("batch_norm", o.batch_norm, Field{mlp, true});
   f.integer("ghost_batch", o.ghost_batch, 0, std::numeric_limits<std::int64_t>::max(), Field{mlp, true});
+  const bool scalable = mlp || o.kind == "linear" || o.kind == "cnn";
+  f.choice("parameterization", o.scaling.kind, kParameterizations, Field{scalable, o.scaling.kind != Parameterization::standard});
+  f.integer("base_width", o.scaling.base_width, 0, 1 << 24, Field{scalable, o.scaling.base_width != 0});
+  f.real("ntk_beta", o.scaling.ntk_beta, 0.0, 1e6, false, Field{scalable, o.scaling.ntk_beta != 0.1});
   if (o.kind == "torchscript") {
     f.text("path", o.path, {});
     f.text("path_hash", o.path_hash, {}, Field{false, !o.path_hash.empty()});

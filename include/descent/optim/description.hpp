@@ -37,6 +37,11 @@ struct ValueProblem {
   std::string message;
 };
 
+// How the entries of one step scale with the gradient's: muP's per-layer learning rates differ
+// between SGD-like steps (linear) and Adam-like ones (invariant: Adam's family, sign methods), as
+// microsoft/mup's MuSGD and MuAdam; a step normalized by a global norm is neither.
+enum class StepScaling { linear, invariant, global_norm };
+
 template <class T>
 using RuleBuilder = std::unique_ptr<Rule<T>> (*)(const ParamValues& resolved);
 
@@ -48,6 +53,7 @@ struct OptimizerDescription {
   // Per-coordinate step sizes from gradient statistics (Adam, AdaGrad, RMSProp...): schedule
   // refinement then uses the l1 gradient norm, and batch lr_scaling "auto" the square-root rule.
   bool adaptive = false;
+  StepScaling step_scaling = StepScaling::linear;
   // A rule over several values that ranges cannot express: the key to blame and why (nullopt
   // when the values are fine).
   std::function<std::optional<ValueProblem>(const ParamValues&)> check;

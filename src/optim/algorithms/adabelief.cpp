@@ -35,6 +35,7 @@ OptimizerDescription description() {
   decouple.default_value = 1.0;
   d.params.push_back(decouple);
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   // The update is lr P^{-1} m with P = (1 - b1^t)(sqrt(s / (1 - b2^t)) + eps): Adam's form on s.
   d.preconditioner = [](const ParamValues& h, std::int64_t steps) { return adam_family::preconditioner(h, steps, "s"); };
   d.preconditioned_threshold = adam_family::threshold;

@@ -25,6 +25,7 @@ OptimizerDescription description() {
   d.params = {params::learning_rate(1.0), params::beta("rho", 0.9, "decay of the squared averages"), params::epsilon(1e-6),
               params::weight_decay()};
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

@@ -29,6 +29,7 @@ OptimizerDescription description() {
               {"initial_accumulator_value", ParamKind::real, 0.0, 0.0, 1e6, false, "starting sum of squares", {}},
               params::epsilon(1e-10)};
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

@@ -20,6 +20,7 @@ OptimizerDescription description() {
   d.summary = "AdaGrad-Norm (Ward et al., 2019): one scalar step size lr / b, b^2 += ||g||^2";
   d.paper = "Ward, Wu & Bottou, AdaGrad stepsizes: sharp convergence over nonconvex landscapes, ICML 2019";
   d.params = {params::learning_rate(0.1), params::positive("b0", 0.01, "initial b (b^2 accumulates squared gradient norms)")};
+  d.step_scaling = StepScaling::global_norm;
   return d;
 }
 

@@ -28,6 +28,7 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
   d.params.push_back(adam_family::amsgrad_flag());
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   d.preconditioner = adam_family::preconditioner_on_v_or_v_max;
   d.preconditioned_threshold = adam_family::threshold;
   return d;

@@ -22,6 +22,7 @@ OptimizerDescription description() {
   d.paper = "Reddi, Kale & Kumar, On the Convergence of Adam and Beyond, ICLR 2018";
   d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   d.preconditioner = [](const ParamValues& h, std::int64_t steps) { return adam_family::preconditioner(h, steps, "v_max"); };
   d.preconditioned_threshold = adam_family::threshold;
   return d;

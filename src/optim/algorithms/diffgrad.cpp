@@ -29,6 +29,7 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 0.0, "L2 weight decay added to the gradient");
   d.params.push_back(params::flag("published", "reproduce the published code (xi == 0.5: Adam at half the rate)"));
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

@@ -24,6 +24,7 @@ OptimizerDescription description() {
   d.params = adam_family::params(1e-3, 0.0, "decoupled weight decay");
   d.params.push_back(params::flag("growing_step", "the first version's step lr * ln(sqrt(2) * sqrt(t + 1))"));
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

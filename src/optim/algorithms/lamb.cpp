@@ -26,6 +26,7 @@ OptimizerDescription description() {
               params::beta("beta2", 0.999, "decay of the second moment"), params::epsilon(1e-6),
               params::weight_decay(0.0, "decay added to the step before the trust ratio")};
   d.adaptive = true;
+  d.step_scaling = StepScaling::global_norm;  // a per-layer trust ratio
   return d;
 }
 

@@ -24,6 +24,7 @@ OptimizerDescription description() {
   d.paper = "Chen et al., Symbolic Discovery of Optimization Algorithms, NeurIPS 2023";
   d.params = {params::learning_rate(1e-4), params::beta("beta1", 0.9, "interpolation of the update"),
               params::beta("beta2", 0.99, "decay of the momentum"), params::weight_decay(0.0, "decoupled weight decay")};
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

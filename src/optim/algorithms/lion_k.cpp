@@ -24,6 +24,7 @@ OptimizerDescription description() {
   d.paper = "Chen, Liu, Liang & Liu, Lion Secretly Solves Constrained Optimization: As Lyapunov Predicts, ICLR 2024";
   d.params = {params::learning_rate(1e-4), params::beta("beta1", 0.9, "interpolation of the update"),
               params::beta("beta2", 0.99, "decay of the momentum"), params::weight_decay(0.0, "decoupled weight decay")};
+  d.step_scaling = StepScaling::global_norm;
   return d;
 }
 

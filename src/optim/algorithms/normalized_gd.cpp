@@ -28,6 +28,7 @@ OptimizerDescription gradient_normalized() {
   d.summary = "gradient descent normalized by the gradient norm: x -= lr * g / ||g||";
   d.paper = kPaper;
   d.params = {params::learning_rate(0.1)};
+  d.step_scaling = StepScaling::global_norm;
   return d;
 }
 

@@ -35,6 +35,7 @@ OptimizerDescription description() {
               params::weight_decay(), params::unit_interval("momentum", 0.0, "momentum factor"),
               params::flag("centered", "divide by the estimated variance")};
   d.adaptive = true;
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

@@ -20,6 +20,7 @@ OptimizerDescription description() {
   d.summary = "signSGD (Bernstein et al., 2018): x -= lr * sign(g)";
   d.paper = "Bernstein, Wang, Azizzadenesheli & Anandkumar, signSGD: Compressed Optimisation for Non-Convex Problems, ICML 2018";
   d.params = {params::learning_rate(1e-3), params::weight_decay()};
+  d.step_scaling = StepScaling::invariant;
   return d;
 }
 

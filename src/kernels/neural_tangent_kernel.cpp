@@ -1,4 +1,4 @@
-#include "descent/kernels/relu_ntk.hpp"
+#include "descent/kernels/neural_tangent_kernel.hpp"
 
 #include <fmt/format.h>
 
@@ -9,14 +9,15 @@
 
 namespace descent::kernels {
 
-ReluDual relu_dual(double q11, double q22, double q12) {
+DualValues relu_dual(double q11, double q22, double q12) {
   const double scale = std::sqrt(q11 * q22);
   if (scale == 0.0) return {0.0, 0.0};  // a side identically 0 (zero input, beta = 0): relu(0) = 0, relu'(0) taken as 0
   const double angle = std::acos(std::clamp(q12 / scale, -1.0, 1.0));
   return {scale * (std::sin(angle) + (M_PI - angle) * std::cos(angle)) / (2 * M_PI), (M_PI - angle) / (2 * M_PI)};
 }
 
-InfiniteWidthKernels relu_kernels(std::span<const double> x, std::span<const double> y, int depth, double beta) {
+InfiniteWidthKernels infinite_width_kernels(const DualActivation& dual, std::span<const double> x, std::span<const double> y, int depth,
+                                            double beta) {
   if (depth < 1) throw ConfigError(fmt::format("NTK: depth {} (the first layer is depth 1)", depth));
   if (x.empty() || x.size() != y.size()) throw ConfigError(fmt::format("NTK: inputs of {} and {} coordinates", x.size(), y.size()));
   const auto inner = [](std::span<const double> a, std::span<const double> b) {
@@ -29,13 +30,17 @@ InfiniteWidthKernels relu_kernels(std::span<const double> x, std::span<const dou
   double sxx = inner(x, x) + bias, syy = inner(y, y) + bias, sxy = inner(x, y) + bias;
   double theta = sxy;
   for (int layer = 1; layer < depth; ++layer) {
-    const ReluDual cross = relu_dual(sxx, syy, sxy);
+    const DualValues cross = dual(sxx, syy, sxy);
     theta = theta * cross.derivative + cross.value + bias;
     sxy = cross.value + bias;
-    sxx = relu_dual(sxx, sxx, sxx).value + bias;  // sxx / 2 + beta^2
-    syy = relu_dual(syy, syy, syy).value + bias;
+    sxx = dual(sxx, sxx, sxx).value + bias;
+    syy = dual(syy, syy, syy).value + bias;
   }
   return {sxy, theta};
+}
+
+InfiniteWidthKernels relu_kernels(std::span<const double> x, std::span<const double> y, int depth, double beta) {
+  return infinite_width_kernels(relu_dual, x, y, depth, beta);
 }
 
 }  // namespace descent::kernels
