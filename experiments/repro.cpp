@@ -41,6 +41,7 @@ Experiment input_gradients_experiment();
 Experiment normgrad_experiment();
 Experiment tester_learner_experiment();
 Experiment eps_ad_experiment();
+Experiment ntk_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -53,7 +54,7 @@ const std::vector<Experiment>& experiments() {
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
-      eps_ad_experiment()};
+      eps_ad_experiment(),            ntk_experiment()};
   return all;
 }
 
