@@ -42,6 +42,7 @@ Experiment normgrad_experiment();
 Experiment tester_learner_experiment();
 Experiment eps_ad_experiment();
 Experiment ntk_experiment();
+Experiment mup_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -54,7 +55,7 @@ const std::vector<Experiment>& experiments() {
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
-      eps_ad_experiment(),            ntk_experiment()};
+      eps_ad_experiment(),            ntk_experiment(),              mup_experiment()};
   return all;
 }
 

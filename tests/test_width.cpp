@@ -6,9 +6,11 @@
 #include <torch/torch.h>
 
 #include "descent/core/error.hpp"
+#include "descent/diag/coordinate_check.hpp"
 #include "descent/kernels/empirical_ntk.hpp"
 #include "descent/kernels/neural_tangent_kernel.hpp"
 #include "descent/models/models.hpp"
+#include "descent/optim/torch_optimizers.hpp"
 #include "descent/train/learning_rate_groups.hpp"
 
 namespace descent {
@@ -131,6 +133,34 @@ TEST(EmpiricalNtk, WideReluNetworkApproachesTheAnalyticLimit) {
     const std::vector<double> b = {std::cos(angles[k]), std::sin(angles[k])};
     EXPECT_NEAR(mean[0][k].item<double>(), kernels::relu_kernels(a, b, 3, 0.1).ntk, 0.05 * scale) << angles[k];
   }
+}
+
+// The coordinate check's first-step change of each layer, recomputed by hand for one width and
+// seed: the same seeded build, one SGD step at mup's per-layer rates (through the optimizer's
+// groups), mean |h_1 - h_0| of hidden1, hidden2 and the logits.
+TEST(CoordinateCheck, RecordsTheChangeOfEachTracedLayer) {
+  const ParameterizationOptions scaling{Parameterization::mup, 16, 0.1};
+  const auto build = [&](std::int64_t width) -> std::shared_ptr<models::Model> {
+    return std::make_shared<Mlp>(6, std::vector<std::int64_t>{width, width}, 3, "relu", false, 0, scaling);
+  };
+  torch::manual_seed(11);
+  const torch::Tensor x = torch::randn({8, 6}), y = torch::randint(0, 3, {8});
+  const diag::CoordinateCheck check = diag::coordinate_check(build, x, y, {{32}, "sgd", {{"lr", 0.5}}, 2, 1});
+  EXPECT_EQ(check.layers, (std::vector<std::string>{"hidden1", "hidden2", "output"}));
+  torch::manual_seed(32);  // seed 0 * 1000003 + width
+  const auto model = build(32);
+  const models::LayerTrace before = model->trace(x);
+  optim::Optimizer sgd("sgd", {{"lr", 0.5}}, train::learning_rate_groups(*model, "sgd", {{"lr", 0.5}}));
+  sgd.zero_grad();
+  torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+  sgd.step();
+  const models::LayerTrace after = model->trace(x);
+  for (std::size_t l = 0; l < 2; ++l) {
+    EXPECT_DOUBLE_EQ(check.change[0][l][0], (after.activations[l] - before.activations[l]).abs().mean().item<double>()) << l;
+  }
+  EXPECT_DOUBLE_EQ(check.change[0][2][0], (after.output - before.output).abs().mean().item<double>());
+  EXPECT_DOUBLE_EQ(check.size[0][0], before.activations[0].abs().mean().item<double>());
+  EXPECT_THROW(diag::coordinate_check(build, x, y, {{}, "sgd", {}, 1, 1}), ConfigError);
 }
 
 }  // namespace
