@@ -11,7 +11,7 @@
 #include "descent/kernels/neural_tangent_kernel.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
-#include "descent/train/learning_rate_groups.hpp"
+#include "descent/models/learning_rate_groups.hpp"
 
 namespace descent {
 namespace {
@@ -64,18 +64,18 @@ TEST(Parameterization, NtkDrawsUnitGaussiansAndScalesByFanIn) {
 // weights lr / m; the group at the optimizer's own rate comes first, names kept.
 TEST(Parameterization, LearningRateGroupsCarryMupsRates) {
   const auto net = mlp({Parameterization::mup, 8, 0.1}, 32);  // m = 4
-  const auto sgd = train::learning_rate_groups(*net, "sgd", {{"lr", 0.1}});
+  const auto sgd = models::learning_rate_groups(*net, "sgd", {{"lr", 0.1}});
   ASSERT_EQ(sgd.size(), 2u);
   EXPECT_TRUE(sgd[0].overrides.empty());
   EXPECT_EQ(sgd[0].names, (std::vector<std::string>{"fc2.weight", "fc3.bias"}));
   EXPECT_DOUBLE_EQ(sgd[1].overrides.at("lr"), 0.4);
   EXPECT_EQ(sgd[1].names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.bias", "fc3.weight"}));
-  const auto adam = train::learning_rate_groups(*net, "adam", {{"lr", 1e-3}});
+  const auto adam = models::learning_rate_groups(*net, "adam", {{"lr", 1e-3}});
   ASSERT_EQ(adam.size(), 2u);
   EXPECT_EQ(adam[1].names, (std::vector<std::string>{"fc2.weight"}));
   EXPECT_DOUBLE_EQ(adam[1].overrides.at("lr"), 2.5e-4);
-  EXPECT_EQ(train::learning_rate_groups(*mlp({}), "adam", {}).size(), 1u);
-  EXPECT_THROW(train::learning_rate_groups(*net, "normalized_gd", {}), ConfigError);
+  EXPECT_EQ(models::learning_rate_groups(*mlp({}), "adam", {}).size(), 1u);
+  EXPECT_THROW(models::learning_rate_groups(*net, "normalized_gd", {}), ConfigError);
 }
 
 // Theta(x, z) = sum_p df(x)/dp df(z)/dp with each derivative by central differences in double.
@@ -150,7 +150,7 @@ TEST(CoordinateCheck, RecordsTheChangeOfEachTracedLayer) {
   torch::manual_seed(32);  // seed 0 * 1000003 + width
   const auto model = build(32);
   const models::LayerTrace before = model->trace(x);
-  optim::Optimizer sgd("sgd", {{"lr", 0.5}}, train::learning_rate_groups(*model, "sgd", {{"lr", 0.5}}));
+  optim::Optimizer sgd("sgd", {{"lr", 0.5}}, models::learning_rate_groups(*model, "sgd", {{"lr", 0.5}}));
   sgd.zero_grad();
   torch::nn::functional::cross_entropy(model->forward(x), y).backward();
   sgd.step();

@@ -8,7 +8,7 @@
 #include "descent/core/error.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
-#include "descent/train/learning_rate_groups.hpp"
+#include "descent/models/learning_rate_groups.hpp"
 
 namespace descent::diag {
 namespace {
@@ -63,7 +63,7 @@ CoordinateCheck coordinate_check(const ModelOfWidth& model_of_width, const torch
       if (change.empty()) change.assign(initial.size(), std::vector<double>(static_cast<std::size_t>(options.steps), 0.0));
       if (size.empty()) size.assign(initial.size(), 0.0);
       for (std::size_t l = 0; l < initial.size(); ++l) size[l] += mean_abs(initial[l]) / static_cast<double>(options.seeds);
-      optim::Optimizer optimizer(options.optimizer, options.hyper, train::learning_rate_groups(*model, options.optimizer, options.hyper));
+      optim::Optimizer optimizer(options.optimizer, options.hyper, models::learning_rate_groups(*model, options.optimizer, options.hyper));
       for (std::int64_t step = 0; step < options.steps; ++step) {
         optimizer.zero_grad();
         torch::nn::functional::cross_entropy(model->forward(x), y).backward();

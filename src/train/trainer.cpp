@@ -25,7 +25,7 @@
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/schedule/schedule.hpp"
 #include "descent/train/checkpoint_integrity.hpp"
-#include "descent/train/learning_rate_groups.hpp"
+#include "descent/models/learning_rate_groups.hpp"
 #include "descent/train/loop_state.hpp"
 
 namespace descent::train {
@@ -172,7 +172,7 @@ public:
         callbacks_(callbacks),
         classification_(splits.train.task == data::Task::classification),
         model_(make_model(run, splits)),
-        optimizer_(run.optimizer.name, run.optimizer.hyper, learning_rate_groups(*model_, run.optimizer.name, run.optimizer.hyper),
+        optimizer_(run.optimizer.name, run.optimizer.hyper, models::learning_rate_groups(*model_, run.optimizer.name, run.optimizer.hyper),
                    fused_options(run)),
         transport_(comm::world()),
         train_data_(data::as_tensors(splits.train)),

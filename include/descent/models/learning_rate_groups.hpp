@@ -8,10 +8,9 @@
 #include "descent/optim/torch_optimizers.hpp"
 
 namespace descent::models {
-struct Model;
-}
 
-namespace descent::train {
+struct Model;
+
 
 // One group per distinct learning-rate multiplier of `model` under the step scaling of optimizer
 // `optimizer` (mup: MuSGD's rates for SGD-like steps, MuAdam's for Adam-like ones), each group's
@@ -21,4 +20,4 @@ namespace descent::train {
 // global norm (normalized GD, Lion-K, AdaGrad-Norm, LAMB), where mup defines none.
 std::vector<optim::ParamGroup> learning_rate_groups(const models::Model& model, const std::string& optimizer, const ParamValues& hyper);
 
-}  // namespace descent::train
+}  // namespace descent::models

@@ -1,4 +1,4 @@
-#include "descent/train/learning_rate_groups.hpp"
+#include "descent/models/learning_rate_groups.hpp"
 
 #include <fmt/format.h>
 
@@ -7,23 +7,23 @@
 #include "descent/core/error.hpp"
 #include "descent/models/models.hpp"
 
-namespace descent::train {
+namespace descent::models {
 namespace {
 
-double multiplier_of(const models::Model& model, const std::string& name, optim::StepScaling scaling) {
+double multiplier_of(const Model& model, const std::string& name, optim::StepScaling scaling) {
   const auto found = model.learning_rate_multipliers.find(name);
   if (found == model.learning_rate_multipliers.end()) return 1.0;
   return scaling == optim::StepScaling::invariant ? found->second.invariant : found->second.linear;
 }
 
-bool has_layer_rates(const models::Model& model) {
+bool has_layer_rates(const Model& model) {
   return std::any_of(model.learning_rate_multipliers.begin(), model.learning_rate_multipliers.end(),
                      [](const auto& entry) { return entry.second.linear != 1.0 || entry.second.invariant != 1.0; });
 }
 
 }  // namespace
 
-std::vector<optim::ParamGroup> learning_rate_groups(const models::Model& model, const std::string& optimizer, const ParamValues& hyper) {
+std::vector<optim::ParamGroup> learning_rate_groups(const Model& model, const std::string& optimizer, const ParamValues& hyper) {
   const optim::OptimizerDescription& description = optim::describe(optimizer);
   if (has_layer_rates(model) && description.step_scaling == optim::StepScaling::global_norm) {
     throw ConfigError(fmt::format("model.parameterization 'mup' sets per-layer learning rates for SGD-like and Adam-like steps; "
@@ -49,4 +49,4 @@ std::vector<optim::ParamGroup> learning_rate_groups(const models::Model& model, 
   return groups;
 }
 
-}  // namespace descent::train
+}  // namespace descent::models
