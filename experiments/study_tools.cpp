@@ -129,12 +129,4 @@ double mean(const std::vector<double>& values) {
   return sum / static_cast<double>(values.size());
 }
 
-double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys) {
-  double mx = 0, my = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / xs.size(), my += ys[k] / ys.size();
-  double sxy = 0, sxx = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) sxy += (xs[k] - mx) * (ys[k] - my), sxx += (xs[k] - mx) * (xs[k] - mx);
-  return sxy / sxx;
-}
-
 }  // namespace descent::repro

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "descent/core/least_squares.hpp"  // least_squares_slope, for the experiments
 #include "descent/core/metrics.hpp"
 #include "descent/repro/experiment.hpp"
 #include "descent/study/config.hpp"
@@ -68,8 +69,5 @@ report::BandSeries window_means(const std::vector<double>& values, std::size_t w
 
 // A horizontal chart line at `value` from x = `from` to `to` (a reference level).
 report::BandSeries level_line(double value, double from, double to);
-
-// The slope of the least-squares line through (xs[k], ys[k]).
-double least_squares_slope(const std::vector<double>& xs, const std::vector<double>& ys);
 
 }  // namespace descent::repro

@@ -8,7 +8,6 @@
 // MLP 784 -> w -> w -> 10, ReLU, one fixed batch of 64 images (mup's fix_data), 3 steps, 3 seeds.
 #include <fmt/format.h>
 
-#include "../study_tools.hpp"
 #include "descent/data/dataset.hpp"
 #include "descent/data/options.hpp"
 #include "descent/data/tensors.hpp"

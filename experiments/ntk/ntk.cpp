@@ -179,9 +179,8 @@ Outcome run_ntk(const Context&) {
     log_movement.push_back(std::log(mean(movements)));
     table += fmt::format("| {} | {:.4f} | {:.4f} | {:.4f} |\n", width, error, initial.mean_std.item<double>(), mean(movements));
     if (w == 0 || w + 1 == kWidths.size()) {
-      const auto [low, high] = std::pair{std::get<0>(initial.draws.min(0)), std::get<0>(initial.draws.max(0))};
       kernel_chart.lines.push_back({fmt::format("width {}, t = 0", width), report::series_color(kernel_chart.lines.size()),
-                                    angle_series(points, initial.mean, low, high)});
+                                    angle_series(points, initial.mean, std::get<0>(initial.draws.min(0)), std::get<0>(initial.draws.max(0)))});
       const torch::Tensor after = torch::stack(trained_rows);
       kernel_chart.lines.push_back({fmt::format("width {}, t = 200", width), report::series_color(kernel_chart.lines.size()),
                                     angle_series(points, after.mean(0), std::get<0>(after.min(0)), std::get<0>(after.max(0)))});

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "descent/core/error.hpp"
+#include "descent/core/least_squares.hpp"
 #include "descent/models/models.hpp"
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/models/learning_rate_groups.hpp"
@@ -13,11 +14,12 @@
 namespace descent::diag {
 namespace {
 
-// The traced layers and the output, detached.
-std::vector<torch::Tensor> activations(models::Model& model, const torch::Tensor& x) {
+// The traced layers, then the output under the name "output", detached.
+std::vector<torch::Tensor> activations(models::Model& model, const torch::Tensor& x, std::vector<std::string>* names = nullptr) {
   torch::NoGradGuard no_grad;
   models::LayerTrace trace = model.trace(x);
-  trace.activations.push_back(trace.output);
+  trace.record("output", trace.output);
+  if (names) *names = trace.names;
   return trace.activations;
 }
 
@@ -34,11 +36,7 @@ double CoordinateCheck::slope(const std::string& layer, std::int64_t step) const
     xs.push_back(std::log(static_cast<double>(widths[w])));
     ys.push_back(std::log(change[w][l].at(static_cast<std::size_t>(step - 1))));
   }
-  double mx = 0, my = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) mx += xs[k] / static_cast<double>(xs.size()), my += ys[k] / static_cast<double>(ys.size());
-  double sxy = 0, sxx = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) sxy += (xs[k] - mx) * (ys[k] - my), sxx += (xs[k] - mx) * (xs[k] - mx);
-  return sxy / sxx;
+  return least_squares_slope(xs, ys);
 }
 
 CoordinateCheck coordinate_check(const ModelOfWidth& model_of_width, const torch::Tensor& x, const torch::Tensor& y,
@@ -55,11 +53,7 @@ CoordinateCheck coordinate_check(const ModelOfWidth& model_of_width, const torch
     for (std::int64_t seed = 0; seed < options.seeds; ++seed) {
       torch::manual_seed(static_cast<std::uint64_t>(seed * 1000003 + width));
       const std::shared_ptr<models::Model> model = model_of_width(width);
-      const std::vector<torch::Tensor> initial = activations(*model, x);
-      if (check.layers.empty()) {
-        check.layers = model->trace(x).names;
-        check.layers.push_back("output");
-      }
+      const std::vector<torch::Tensor> initial = activations(*model, x, &check.layers);
       if (change.empty()) change.assign(initial.size(), std::vector<double>(static_cast<std::size_t>(options.steps), 0.0));
       if (size.empty()) size.assign(initial.size(), 0.0);
       for (std::size_t l = 0; l < initial.size(); ++l) size[l] += mean_abs(initial[l]) / static_cast<double>(options.seeds);

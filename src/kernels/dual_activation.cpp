@@ -52,34 +52,35 @@ struct PolarRule {
   Rule radial, angular;
 };
 
-// E[g(z1, z2)] for independent standard normals, in polar coordinates: (1 / 2 pi) times the
+// E[g(z1, z2)] (both of g's values) for independent standard normals, in polar coordinates: (1 / 2 pi) times the
 // integral over the angle of integral_0^inf g(sqrt(2t) (cos a, sin a)) exp(-t) dt. The angle is
 // split where u or v changes sign, so a kink at 0 (ReLU's, a step's) falls between pieces: within
 // one, relu(u) relu(v) is r^2 times a smooth function of the angle, exact under Laguerre in t = r^2 / 2.
 template <class F>
-double polar_expectation(const PolarRule& rule, double c1, double c2, F&& g) {
+DualValues polar_expectation(const PolarRule& rule, double c1, double c2, F&& g) {
   std::vector<double> cuts = {M_PI / 2, 3 * M_PI / 2};  // u = sqrt(q11) z1 = 0
   const double v_zero = std::atan2(-c1, c2);            // v = c1 z1 + c2 z2 = 0
   for (double angle : {v_zero, v_zero + M_PI}) cuts.push_back(std::fmod(angle + 4 * M_PI, 2 * M_PI));
   cuts.push_back(0.0);
   std::sort(cuts.begin(), cuts.end());
   cuts.push_back(2 * M_PI);
-  double sum = 0.0;
+  DualValues sum;
   for (std::size_t piece = 0; piece + 1 < cuts.size(); ++piece) {
     const double half = (cuts[piece + 1] - cuts[piece]) / 2, middle = (cuts[piece + 1] + cuts[piece]) / 2;
     if (half <= 0) continue;
     for (std::size_t i = 0; i < rule.angular.nodes.size(); ++i) {
       const double angle = middle + half * rule.angular.nodes[i];
       const double cos_a = std::cos(angle), sin_a = std::sin(angle);
-      double radial = 0.0;
+      const double weight = half * rule.angular.weights[i] / (2 * M_PI);
       for (std::size_t j = 0; j < rule.radial.nodes.size(); ++j) {
         const double r = std::sqrt(2 * rule.radial.nodes[j]);
-        radial += rule.radial.weights[j] * g(r * cos_a, r * sin_a);
+        const DualValues point = g(r * cos_a, r * sin_a);
+        sum.value += weight * rule.radial.weights[j] * point.value;
+        sum.derivative += weight * rule.radial.weights[j] * point.derivative;
       }
-      sum += half * rule.angular.weights[i] * radial;
     }
   }
-  return sum / (2 * M_PI);
+  return sum;
 }
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
@@ -112,13 +113,10 @@ DualActivation quadrature_dual(ScalarActivation activation, int nodes) {
     const double a = std::sqrt(q11);
     const double c1 = a > 0 ? q12 / a : 0.0;
     const double c2 = std::sqrt(std::max(q22 - c1 * c1, 0.0));
-    const double value = polar_expectation(*rule, c1, c2, [&](double z1, double z2) {
-      return activation.value(a * z1) * activation.value(c1 * z1 + c2 * z2);
+    return polar_expectation(*rule, c1, c2, [&](double z1, double z2) {
+      const double u = a * z1, v = c1 * z1 + c2 * z2;
+      return DualValues{activation.value(u) * activation.value(v), activation.derivative(u) * activation.derivative(v)};
     });
-    const double derivative = polar_expectation(*rule, c1, c2, [&](double z1, double z2) {
-      return activation.derivative(a * z1) * activation.derivative(c1 * z1 + c2 * z2);
-    });
-    return DualValues{value, derivative};
   };
 }
 
