@@ -43,6 +43,7 @@ Experiment tester_learner_experiment();
 Experiment eps_ad_experiment();
 Experiment ntk_experiment();
 Experiment mup_experiment();
+Experiment weight_matching_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -55,7 +56,8 @@ const std::vector<Experiment>& experiments() {
       dynamical_stability_experiment(), exadam_experiment(),      icl_gd_step_experiment(),
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
-      eps_ad_experiment(),            ntk_experiment(),              mup_experiment()};
+      eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
+      weight_matching_experiment()};
   return all;
 }
 

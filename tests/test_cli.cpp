@@ -328,8 +328,9 @@ TEST(Cli, KilledStudyResumesWithoutRerunningFinishedRuns) {
 
 // The experiments that need no training data run in seconds: each states its thresholds first,
 // prints a verdict per check, and writes its report with charts.
-// `descent diagnose RUN_ID` probes the final parameters a run kept with train.save_model.
-TEST(Cli, DiagnoseAStoredRunsParameters) {
+// `descent diagnose RUN_ID` probes the final parameters a run kept with train.save_model, and
+// `descent match RUN_A RUN_B` weight-matches two of them and writes the barrier plot.
+TEST(Cli, DiagnoseAndMatchStoredRunsParameters) {
   TempDir dir;
   write_tiny_fashion_mnist(dir / "data", 120, 40);
   write_file(dir / "study.toml", fashion_study(dir / "data"));
@@ -342,11 +343,19 @@ TEST(Cli, DiagnoseAStoredRunsParameters) {
   EXPECT_TRUE(contains(diagnosed.err, "hessian_trace"));
   EXPECT_TRUE(contains(read_file(dir / "runs/reports/diagnose-run-2/report.html"), "Hessian spectral density"));
   EXPECT_EQ(run_descent({"diagnose", "99"}, dir.path()).exit_code, 2);
+  const auto matched = run_descent({"match", "1", "2"}, dir.path());
+  ASSERT_EQ(matched.exit_code, 0) << matched.err;
+  EXPECT_TRUE(contains(matched.out, "runs/reports/match-1-2/report.md"));
+  EXPECT_TRUE(contains(matched.err, "loss_barrier_matched")) << matched.err;
+  EXPECT_TRUE(contains(read_file(dir / "runs/reports/match-1-2/report.html"), "after weight matching"));
+  EXPECT_EQ(run_descent({"match", "1", "99"}, dir.path()).exit_code, 2);
+  EXPECT_EQ(run_descent({"match", "1"}, dir.path()).exit_code, 2);
   // A run that kept no parameters says how to get them.
   ASSERT_EQ(run_descent({"study", "study.toml", "study.name=\"plain\"", "--quiet"}, dir.path()).exit_code, 0);
   const auto plain = run_descent({"diagnose", "5"}, dir.path());
   EXPECT_EQ(plain.exit_code, 1);
   EXPECT_TRUE(contains(plain.err, "rerun it with train.save_model=true")) << plain.err;
+  EXPECT_EQ(run_descent({"match", "1", "5"}, dir.path()).exit_code, 1);
 }
 
 // The fast experiments: thresholds printed before the measurements, a report, and every check's

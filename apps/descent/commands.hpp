@@ -21,6 +21,7 @@ void add_refine_command(CLI::App& app);
 void add_repro_command(CLI::App& app);
 void add_lr_find_command(CLI::App& app);
 void add_diagnose_command(CLI::App& app);
+void add_match_command(CLI::App& app);
 void add_list_command(CLI::App& app);
 void add_version_command(CLI::App& app);
 void add_export_command(CLI::App& app);

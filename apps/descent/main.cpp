@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   cli::add_repro_command(app);
   cli::add_lr_find_command(app);
   cli::add_diagnose_command(app);
+  cli::add_match_command(app);
   cli::add_list_command(app);
   cli::add_version_command(app);
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 #include "descent/batch/per_sample.hpp"
 #include "descent/core/env.hpp"
@@ -15,9 +14,7 @@
 #include "descent/models/models.hpp"
 #include "descent/report/page.hpp"
 #include "descent/report/svg_chart.hpp"
-#include "descent/store/store.hpp"
-#include "descent/study/study_runner.hpp"
-#include "descent/train/trainer.hpp"
+#include "descent/study/stored_run.hpp"
 
 namespace descent::study {
 namespace {
@@ -42,21 +39,12 @@ report::BandSeries smoothed_density(const diag::SpectralDensity& density) {
 }  // namespace
 
 DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& options) {
-  store::Store store(options.store_path, store::Access::read_only);
-  const auto run = store.find_run_by_id(run_id);
-  if (!run) throw Error(ExitCode::usage_error, fmt::format("{}: no run {}", options.store_path.string(), run_id));
-  const nlohmann::json run_config = nlohmann::json::parse(run->config_json);
-  const StudyConfig config = study_config_of_run(run_config, fmt::format("{} run {}", options.store_path.string(), run_id));
-  const auto saved = model_path(options.store_path, config.name, run->run_key);
-  if (!std::filesystem::exists(saved)) {
-    throw Error(ExitCode::runtime_failure, fmt::format("{}: run {} kept no parameters; rerun it with train.save_model=true",
-                                                       saved.string(), run_id));
-  }
-  torch::set_num_threads(options.threads);
-  const data::Splits splits = data::load_splits(config.data);
+  const StoredRun stored = load_stored_run(options.store_path, run_id);
+  const StudyConfig& config = stored.config;
+  const data::Splits& splits = stored.splits;
   const bool classification = splits.train.task == data::Task::classification;
-  auto model = models::make_model(config.model, splits.train.sample_shape, classification ? splits.train.num_classes : 1);
-  train::load_model(*model, saved);
+  const std::shared_ptr<models::Model>& model = stored.model;
+  torch::set_num_threads(options.threads);
 
   // The first N training samples, as the trainer's probes take them.
   const data::Dataset& train = splits.train;
@@ -84,8 +72,8 @@ DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& op
   result.density_weights = density.weights;
   result.values["gradient_norm"] = hessian.gradient().norm().item<double>();
   result.values["hvp_count"] = hessian.products();
-  const double lr = run_config.at("optimizer").at("hyper").value("lr", NAN);
-  if (std::isfinite(lr)) result.values["two_over_lr"] = 2.0 / lr;
+  const ParamValues& hyper = config.optimizers.front().hyper;
+  if (hyper.count("lr")) result.values["two_over_lr"] = 2.0 / hyper.at("lr");
   if (!config.model.batch_norm && config.model.kind != "transformer") {
     const std::int64_t m = std::min(options.gradient_samples, train.size());
     const auto statistics = batch::per_sample_statistics(*model, x.slice(0, 0, std::min(m, n)), y.slice(0, 0, std::min(m, n)), classification);
@@ -97,7 +85,7 @@ DiagnoseRunResult diagnose_run(std::int64_t run_id, const DiagnoseRunOptions& op
   // The report: the figures, and the density on a log scale.
   std::string md = fmt::format("# Diagnosis of run {} ({}, {} seed {})\n\nFinal parameters from `{}`; the loss on the first {} training "
                                "samples. {} Hessian-vector products.\n\n| quantity | value |\n|---|---|\n",
-                               run_id, config.name, run->label, run->seed, saved.string(), n, hessian.products());
+                               run_id, config.name, stored.label, stored.seed, stored.parameters.string(), n, hessian.products());
   for (const auto& [name, value] : result.values) md += fmt::format("| {} | {:.6g} |\n", name, value);
   report::ChartSpec chart{"Hessian spectral density (SLQ, Gaussian-smoothed)", "eigenvalue", "density", true, {}};
   chart.lines.push_back({"density", report::series_color(0), smoothed_density(density)});
