@@ -36,13 +36,6 @@ const Criterion kBarrierFalls{"matching lowers the loss barrier while the distan
 const Criterion kAligns{"matching aligns the leading singular vectors",
                         fmt::format("the top-{} singular-vector alignment, averaged over the weights, is larger after matching", kTop)};
 
-std::pair<double, double> test_loss_and_accuracy(models::Model& model, const data::LabeledTensors& test) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor logits = model.forward(test.features);
-  return {torch::nn::functional::cross_entropy(logits, test.targets).item<double>(),
-          logits.argmax(1).eq(test.targets).to(torch::kFloat64).mean().item<double>()};
-}
-
 NamedParameters in_double(const NamedParameters& parameters) {
   NamedParameters out;
   for (const auto& [name, tensor] : parameters) out[name] = tensor.to(torch::kFloat64);
@@ -98,7 +91,7 @@ Outcome run_weight_matching(const Context& context) {
   outcome.record(kMonotone, fmt::format("{} sweeps: {:.2f} -> {:.2f}", matching.sweeps, matching.objective.front(), matching.objective.back()),
                  monotone);
 
-  const auto evaluate = [&](models::Model& model) { return test_loss_and_accuracy(model, test); };
+  const auto evaluate = [&](models::Model& model) { return matching::cross_entropy_and_accuracy(model, test); };
   const Barrier naive = linear_path_barrier(*model_a, a, b, kPathPoints, evaluate);
   const Barrier matched = linear_path_barrier(*model_a, a, matched_b, kPathPoints, evaluate);
   const double distance_ratio = distance(a, matched_b) / distance(a, b);
@@ -141,7 +134,7 @@ Experiment weight_matching_experiment() {
           "weight matching makes the linear path between two independently trained networks low-loss without much reducing their "
           "distance, by aligning the singular vectors that carry the large singular values",
           {kSameFunction, kSameSpectrum, kMonotone, kBarrierFalls, kAligns},
-          "about 3 minutes",
+          "about a minute and a half",
           Budget::full,
           run_weight_matching};
 }

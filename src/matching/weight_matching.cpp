@@ -7,6 +7,7 @@
 
 #include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
+#include "descent/data/tensors.hpp"
 #include "descent/matching/linear_assignment.hpp"
 #include "descent/models/models.hpp"
 
@@ -201,6 +202,13 @@ Barrier linear_path_barrier(models::Model& model, const NamedParameters& a, cons
     barrier.accuracy = std::max(barrier.accuracy, (1 - point.lambda) * start.accuracy + point.lambda * end.accuracy - point.accuracy);
   }
   return barrier;
+}
+
+std::pair<double, double> cross_entropy_and_accuracy(models::Model& model, const data::LabeledTensors& split) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = model.forward(split.features);
+  return {torch::nn::functional::cross_entropy(logits, split.targets).item<double>(),
+          logits.argmax(1).eq(split.targets).to(torch::kFloat64).mean().item<double>()};
 }
 
 std::vector<std::string> weight_names(const PermutationSpec& spec, const NamedParameters& parameters) {

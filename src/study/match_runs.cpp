@@ -15,13 +15,6 @@
 namespace descent::study {
 namespace {
 
-std::pair<double, double> loss_and_accuracy(models::Model& model, const data::LabeledTensors& test) {
-  torch::NoGradGuard no_grad;
-  const torch::Tensor logits = model.forward(test.features);
-  return {torch::nn::functional::cross_entropy(logits, test.targets).item<double>(),
-          logits.argmax(1).eq(test.targets).to(torch::kFloat64).mean().item<double>()};
-}
-
 report::BandSeries loss_along(const matching::Barrier& barrier) {
   report::BandSeries series;
   for (const matching::PathPoint& point : barrier.path) series.add(point.lambda, point.loss);
@@ -40,7 +33,7 @@ MatchRunsResult match_runs(std::int64_t run_a, std::int64_t run_b, const MatchRu
   const matching::NamedParameters pa = matching::named_parameters(*a.model), pb = matching::named_parameters(*b.model);
   const matching::WeightMatchingResult matched = matching::weight_matching(spec, pa, pb, options.seed);
   const matching::NamedParameters pb_matched = matching::apply_permutations(spec, pb, matched.permutations);
-  const auto evaluate = [&](models::Model& model) { return loss_and_accuracy(model, test); };
+  const auto evaluate = [&](models::Model& model) { return matching::cross_entropy_and_accuracy(model, test); };
   const matching::Barrier naive = matching::linear_path_barrier(*a.model, pa, pb, options.path_points, evaluate);
   const matching::Barrier aligned = matching::linear_path_barrier(*a.model, pa, pb_matched, options.path_points, evaluate);
 

@@ -24,6 +24,9 @@
 namespace descent::models {
 struct Model;
 }
+namespace descent::data {
+struct LabeledTensors;
+}
 
 namespace descent::matching {
 
@@ -86,6 +89,9 @@ struct Barrier {
 // into `model` and calling `evaluate` (loss, accuracy). Restores nothing: `model` ends holding b.
 Barrier linear_path_barrier(models::Model& model, const NamedParameters& a, const NamedParameters& b, std::int64_t points,
                             const std::function<std::pair<double, double>(models::Model&)>& evaluate);
+
+// Mean cross-entropy and accuracy of `model` on a classification split: the usual `evaluate`.
+std::pair<double, double> cross_entropy_and_accuracy(models::Model& model, const data::LabeledTensors& split);
 
 // The weight matrices of a spec's layers (2-D weights as they are; convolutions as out x (in*k*k)).
 std::vector<std::string> weight_names(const PermutationSpec& spec, const NamedParameters& parameters);
