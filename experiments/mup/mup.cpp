@@ -6,7 +6,14 @@
 // under muP (features learn), shrinking like width^-1/2 under the NTK parameterization (kernel
 // regime), growing under the standard parameterization (unstable at large width). Fashion-MNIST,
 // MLP 784 -> w -> w -> 10, ReLU, one fixed batch of 64 images (mup's fix_data), 3 steps, 3 seeds.
+// Second, what the limit buys in practice (Tensor Programs V, Figure 1): the best learning rate
+// found at a small width stays best at larger widths under muP, and moves under the standard
+// parameterization. Adam, where SP's shift is the paper's headline: each hidden weight moves by
+// about lr per step whatever the width, so a layer's output moves like lr * width.
 #include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
 
 #include "descent/data/dataset.hpp"
 #include "descent/data/options.hpp"
@@ -14,6 +21,8 @@
 #include "descent/diag/coordinate_check.hpp"
 #include "descent/models/models.hpp"
 #include "descent/repro/experiment.hpp"
+#include "../study_tools.hpp"
+#include "descent/experiment_configs.hpp"
 
 namespace descent::repro {
 namespace {
@@ -32,6 +41,16 @@ const Criterion kNtkShrinks{"NTK parameterization: the update shrinks like width
                             fmt::format("the same slope in {} +- {}", kNtkSlope, kNtkBand)};
 const Criterion kStandardGrows{"standard parameterization at a fixed rate: the update grows with width",
                                fmt::format("the same slope > {}", kStandardFloor)};
+
+// Learning-rate transfer: Adam at every rate 2^k of the grid, each width, both parameterizations.
+const std::vector<int> kLog2Rates = {-12, -11, -10, -9, -8, -7, -6, -5};
+constexpr int kMupMostShift = 1, kStandardLeastShift = 2;
+const Criterion kMupTransfers{"muP with Adam: the best learning rate transfers across widths 128..2048",
+                              fmt::format("the grid index of the lowest final training loss (mean of 2 seeds, grid 2^{}..2^{}) "
+                                          "spans at most {} grid point(s) over the widths",
+                                          kLog2Rates.front(), kLog2Rates.back(), kMupMostShift)};
+const Criterion kStandardShifts{"standard parameterization with Adam: the best learning rate moves with width",
+                                fmt::format("the same index spans at least {} grid points", kStandardLeastShift)};
 
 struct Case {
   Parameterization kind;
@@ -57,7 +76,95 @@ report::ChartSpec chart(const std::string& name, const diag::CoordinateCheck& re
   return spec;
 }
 
-Outcome run_mup(const Context&) {
+std::string transfer_study(const char* parameterization, std::int64_t width) {
+  return fmt::format("mup-transfer-{}-w{}", parameterization, width);
+}
+
+study::StudyConfig transfer_config(const Case& c, std::int64_t width) {
+  study::StudyConfig config = study::parse_study_config(configs::mup_transfer, "experiments/mup/transfer.toml");
+  config.name = transfer_study(c.name, width);
+  config.model.hidden = {width, width};
+  config.model.scaling = {c.kind, c.kind == Parameterization::mup ? kBaseWidth : 0, 0.1};
+  const train::OptimizerEntry adam = config.optimizers.front();
+  config.optimizers.clear();
+  for (const int k : kLog2Rates) {
+    train::OptimizerEntry entry = adam;
+    entry.hyper["lr"] = std::ldexp(1.0, k);
+    entry.label = fmt::format("adam lr=2^{}", k);
+    config.optimizers.push_back(std::move(entry));
+  }
+  return config;
+}
+
+// The mean over seeds of the last logged training loss of entry `label`; infinity when a seed
+// diverged or did not finish (a rate that fails is the worst rate).
+double final_training_loss(const Context& context, const study::StudyConfig& config, const std::string& label) {
+  const auto runs = metrics_by_seed(context, config.name, label);
+  if (runs.size() != config.seeds.size()) return std::numeric_limits<double>::infinity();
+  double sum = 0.0;
+  for (const auto& [seed, rows] : runs) {
+    const MetricRow* last = nullptr;
+    for (const MetricRow& row : rows) {
+      if (row.name == "train_loss" && (last == nullptr || row.step > last->step)) last = &row;
+    }
+    if (last == nullptr) return std::numeric_limits<double>::infinity();
+    sum += last->value;
+  }
+  return sum / static_cast<double>(runs.size());
+}
+
+struct Transfer {
+  std::vector<std::vector<double>> loss;  // [width][rate]
+  std::vector<std::size_t> best;          // grid index of the lowest loss, per width
+  std::size_t span() const { return *std::max_element(best.begin(), best.end()) - *std::min_element(best.begin(), best.end()); }
+};
+
+Transfer learning_rate_transfer(const Case& c, const Context& context) {
+  Transfer transfer;
+  for (const std::int64_t width : kWidths) {
+    const study::StudyConfig config = transfer_config(c, width);
+    run(config, context);
+    std::vector<double> losses;
+    for (const train::OptimizerEntry& entry : config.optimizers) losses.push_back(final_training_loss(context, config, entry.label));
+    transfer.best.push_back(static_cast<std::size_t>(std::min_element(losses.begin(), losses.end()) - losses.begin()));
+    transfer.loss.push_back(std::move(losses));
+  }
+  return transfer;
+}
+
+report::ChartSpec transfer_chart(const std::string& name, const Transfer& transfer) {
+  report::ChartSpec spec{fmt::format("{} + Adam: final training loss vs learning rate", name), "log2 lr", "training loss", false, {}};
+  for (std::size_t w = 0; w < kWidths.size(); ++w) {
+    report::BandSeries series;
+    for (std::size_t r = 0; r < kLog2Rates.size(); ++r) {
+      if (std::isfinite(transfer.loss[w][r])) series.add(kLog2Rates[r], transfer.loss[w][r]);
+    }
+    spec.lines.push_back({fmt::format("width {}", kWidths[w]), report::series_color(w), series});
+  }
+  return spec;
+}
+
+std::string transfer_table(const std::string& name, const Transfer& transfer) {
+  std::string md = fmt::format("{} + Adam, mean final training loss of 2 seeds (inf: a seed diverged)\n\n| width |", name);
+  for (const int k : kLog2Rates) md += fmt::format(" 2^{} |", k);
+  md += " best |\n|---|";
+  for (std::size_t r = 0; r <= kLog2Rates.size(); ++r) md += "---|";
+  md += "\n";
+  for (std::size_t w = 0; w < kWidths.size(); ++w) {
+    md += fmt::format("| {} |", kWidths[w]);
+    for (const double loss : transfer.loss[w]) md += fmt::format(" {:.3f} |", loss);
+    md += fmt::format(" 2^{} |\n", kLog2Rates[transfer.best[w]]);
+  }
+  return md + "\n";
+}
+
+std::string best_rates(const Transfer& transfer) {
+  std::vector<std::string> rates;
+  for (const std::size_t best : transfer.best) rates.push_back(fmt::format("2^{}", kLog2Rates[best]));
+  return fmt::format("best rate by width {}: {}; span {} grid point(s)", fmt::join(kWidths, "/"), fmt::join(rates, ", "), transfer.span());
+}
+
+Outcome run_mup(const Context& context) {
   data::Dataset train = data::load_fashion_mnist(data::DataOptions{}.dir, "train");
   data::keep_subset(train, kBatch, 0);
   const data::LabeledTensors batch = data::as_tensors(train);
@@ -77,6 +184,12 @@ Outcome run_mup(const Context&) {
   outcome.record(kMupFlat, fmt::format("slope {:+.3f}", slopes["mup"]), std::abs(slopes["mup"]) <= kMupBand);
   outcome.record(kNtkShrinks, fmt::format("slope {:+.3f}", slopes["ntk"]), std::abs(slopes["ntk"] - kNtkSlope) <= kNtkBand);
   outcome.record(kStandardGrows, fmt::format("slope {:+.3f}", slopes["standard"]), slopes["standard"] > kStandardFloor);
+
+  const Transfer mup = learning_rate_transfer(kCases[0], context), standard = learning_rate_transfer(kCases[2], context);
+  outcome.record(kMupTransfers, best_rates(mup), mup.span() <= kMupMostShift);
+  outcome.record(kStandardShifts, best_rates(standard), standard.span() >= kStandardLeastShift);
+  outcome.charts.push_back(transfer_chart("muP", mup));
+  outcome.charts.push_back(transfer_chart("standard", standard));
   outcome.details_markdown = fmt::format(
       "diag::coordinate_check on `[model] parameterization` = mup (base width {}), ntk (N(0, 1), 1/sqrt(fan_in), beta 0.1) and "
       "standard; descent's sgd at lr {} with the model's per-layer rates (mup: MuSGD's), cross-entropy on one fixed batch of {} "
@@ -87,10 +200,11 @@ Outcome run_mup(const Context&) {
       "(variance 1/(3 fan_in)) the hidden activations are small (mean |h| about 0.04), so the sqrt(width) growth of the hidden "
       "update that SGD at a fixed rate causes in the standard parameterization has not overtaken the other terms by width 2048, "
       "while the logits' update already grows with width.\n\n"
-      "Left out of this experiment: the learning-rate transfer sweep across widths (the best rate of a grid of powers of 2 staying "
-      "within one grid point under muP and moving under the standard parameterization); the pieces it needs exist (the "
-      "parameterizations are study settings), its cost on two cores does not fit this experiment's budget.",
-      kBaseWidth, kLearningRate, kBatch, kSteps, table);
+      "Learning-rate transfer: studies mup-transfer-<parameterization>-w<width> (experiments/mup/transfer.toml: Adam, one pass "
+      "over 8192 training images in batches of 64, i.e. 128 steps, 2 seeds; muP's base width {} is where it equals the standard "
+      "parameterization, so the two agree at width 128). mup's rules for Adam: hidden weights at lr / m, everything else at lr, "
+      "the readout's W (x / m).\n\n{}{}",
+      kBaseWidth, kLearningRate, kBatch, kSteps, table, kBaseWidth, transfer_table("muP", mup), transfer_table("standard", standard));
   return outcome;
 }
 
@@ -100,9 +214,10 @@ Experiment mup_experiment() {
   return {"mup",
           "Yang & Hu, Feature Learning in Infinite-Width Neural Networks (Tensor Programs IV, ICML 2021)",
           "under the Maximal Update Parametrization hidden features move by order one whatever the width; under the NTK "
-          "parameterization they freeze as width grows, under the standard one at a fixed rate they blow up",
-          {kMupFlat, kNtkShrinks, kStandardGrows},
-          "about a minute",
+          "parameterization they freeze as width grows, under the standard one at a fixed rate they blow up; so muP's best "
+          "learning rate transfers across widths and SP's does not",
+          {kMupFlat, kNtkShrinks, kStandardGrows, kMupTransfers, kStandardShifts},
+          "about 6 minutes (1 thread)",
           Budget::full,
           run_mup};
 }
