@@ -44,6 +44,8 @@ Experiment eps_ad_experiment();
 Experiment ntk_experiment();
 Experiment mup_experiment();
 Experiment weight_matching_experiment();
+Experiment xor_grokking_experiment();
+Experiment wide_deep_optimality_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -57,7 +59,7 @@ const std::vector<Experiment>& experiments() {
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
       eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
-      weight_matching_experiment()};
+      weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment()};
   return all;
 }
 

@@ -8,7 +8,9 @@
 
 #include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
+#include "descent/data/synthetic.hpp"
 #include "descent/kernels/dual_activation.hpp"
+#include "descent/kernels/infinite_depth.hpp"
 #include "descent/kernels/kernel_regression.hpp"
 #include "descent/kernels/neural_tangent_kernel.hpp"
 #include "descent/models/parameterization.hpp"
@@ -97,6 +99,126 @@ TEST(DualActivation, QuadratureMatchesTheClosedForms) {
 
 // Ridgeless regression interpolates its training points; ridge regression equals the solve of
 // (K + ridge I) a = y done by hand on a 2 x 2 Gram.
+// The normalized duals of Radhakrishnan et al.'s activations against the quadrature dual of the
+// activation itself at unit variance, divided by its value at rho = 1: sqrt(2) ReLU, sin(sqrt(a) z),
+// and (h_1 + h_3) / sqrt(2) with the orthonormal Hermite h_3 = (z^3 - 3 z) / sqrt(6) for 3d_opt.
+TEST(InfiniteDepth, NormalizedDualsMatchQuadratureOfTheirActivations) {
+  const double a = 2.676, root = std::sqrt(a);
+  const std::vector<std::pair<NormalizedDual, ScalarActivation>> cases = {
+      {normalized_dual("relu"), scalar_activation("relu")},
+      {normalized_dual("sine_2.676"), ScalarActivation{[root](double z) { return std::sin(root * z); }, [root](double z) { return root * std::cos(root * z); }}},
+      {normalized_dual("3d_opt"), ScalarActivation{[](double z) { return (z + (z * z * z - 3 * z) / std::sqrt(6.0)) / std::sqrt(2.0); },
+                                                   [](double z) { return (1 + (3 * z * z - 3) / std::sqrt(6.0)) / std::sqrt(2.0); }}}};
+  for (const auto& [dual, activation] : cases) {
+    const DualActivation quadrature = quadrature_dual(activation, 64);
+    const DualValues at_one = quadrature(1.0, 1.0, 1.0 - 1e-15);
+    EXPECT_NEAR(dual.value(1.0), 1.0, 1e-12) << dual.name;
+    for (const double rho : {-0.8, -0.3, 0.0, 0.4, 0.9}) {
+      const DualValues q = quadrature(1.0, 1.0, rho);
+      EXPECT_NEAR(dual.value(rho), q.value / at_one.value, 1e-7) << dual.name << " at " << rho;
+      // psi'(rho) = E[phi'(u) phi'(v)] / E[phi(z)^2] (the derivative of E[phi(u) phi(v)] in rho).
+      EXPECT_NEAR(dual.derivative(rho), q.derivative / at_one.value, 1e-7) << dual.name << " at " << rho;
+    }
+  }
+  EXPECT_THROW(hermite_dual({0.5, 0.6}), ConfigError);
+  EXPECT_THROW(normalized_dual("sine_x"), ConfigError);
+  EXPECT_THROW(normalized_dual("swish"), ConfigError);
+}
+
+// The reference code's pairings: 2d_opt with 2-d data, 3d_opt and sine_2.676 with 3-d data, each
+// the Hilbert exponent d - 1; ReLU to majority vote, rho^k to 1-nearest neighbour.
+TEST(InfiniteDepth, LimitRulesAndExponents) {
+  EXPECT_EQ(deep_limit(normalized_dual("relu")).limit, DeepLimit::majority_vote);
+  EXPECT_EQ(deep_limit(normalized_dual("hermite_2")).limit, DeepLimit::nearest_neighbour);
+  for (const auto& [name, exponent, tolerance] : {std::tuple{"2d_opt", 1.0, 1e-12}, std::tuple{"3d_opt", 2.0, 1e-12},
+                                                  std::tuple{"5d_opt", 4.0, 1e-12}, std::tuple{"sine_2.676", 2.0, 5e-3}}) {
+    const DeepLimitRule rule = deep_limit(normalized_dual(name));
+    EXPECT_EQ(rule.limit, DeepLimit::singular_kernel) << name;
+    EXPECT_NEAR(rule.exponent, exponent, tolerance) << name;
+  }
+}
+
+TEST(InfiniteDepth, RecursionByHandAndInLogs) {
+  const NormalizedDual dual = normalized_dual("3d_opt");
+  const std::vector<double> a = {1.0, 0.0, 0.6, 0.8}, b = {0.0, 1.0, 0.8, 0.6};  // two unit vectors each, in 2-d
+  const DeepKernels k2 = deep_kernels(dual, a, b, 2, 2);
+  // Pair (a0, b1): rho0 = 0.8.
+  const double rho0 = 0.8, rho1 = dual.value(rho0), rho2 = dual.value(rho1);
+  const double ntk1 = rho1 + rho0 * dual.derivative(rho0), ntk2 = rho2 + ntk1 * dual.derivative(rho1);
+  EXPECT_NEAR(k2.nngp[1], rho2, 1e-15);
+  EXPECT_NEAR(k2.ntk[1], ntk2, 1e-15);
+  // The same span: the diagonal's correlation stays exactly 1 and the NTK's diagonal is
+  // sum_l psi'(1)^l = 2^(L+1) - 1 for psi'(1) = 2.
+  const DeepKernels self = deep_kernels(dual, a, a, 2, 5);
+  EXPECT_EQ(self.nngp[0], 1.0);
+  EXPECT_NEAR(self.ntk[0], 63.0, 1e-12);
+  EXPECT_NEAR(self.nngp[1], self.nngp[2], 1e-15);
+  // Logs agree where the value is representable; hermite_2 at depth 12 underflows (0.5^4096), its log does not.
+  const std::vector<double> correlations = {0.0, 0.3, 0.95, 1.0};
+  const std::vector<double> logs = log_deep_nngp(dual, correlations, 6);
+  for (std::size_t i = 1; i < correlations.size(); ++i) {
+    EXPECT_NEAR(logs[i], std::log(deep_kernels(dual, std::vector<double>{correlations[i]}, std::vector<double>{1.0}, 1, 6).nngp[0]), 1e-12);
+  }
+  EXPECT_EQ(logs[0], -INFINITY);
+  const std::vector<double> deep = log_deep_nngp(normalized_dual("hermite_2"), std::vector<double>{0.5}, 12);
+  EXPECT_NEAR(deep[0], 4096.0 * std::log(0.5), 1e-9);
+  EXPECT_THROW(log_deep_nngp(normalized_dual("relu"), correlations, 3), ConfigError);
+}
+
+TEST(InfiniteDepth, LimitClassifiersByHand) {
+  // Training points on the unit circle at angles 0, 0.1, 0.6 (labels +1, +1, -1); test at 0.4 and 2.
+  const auto at = [](double t) { return std::vector<double>{std::cos(t), std::sin(t)}; };
+  std::vector<double> train, test;
+  for (const double t : {0.0, 0.1, 0.6}) for (const double v : at(t)) train.push_back(v);
+  for (const double t : {0.4, 2.0}) for (const double v : at(t)) test.push_back(v);
+  const std::vector<double> labels = {1.0, 1.0, -1.0};
+  EXPECT_EQ(majority_vote(labels, 2), (std::vector<double>{1.0, 1.0}));
+  EXPECT_EQ(nearest_neighbour_classifier(train, labels, test, 2), (std::vector<double>{-1.0, -1.0}));
+  // At 0.4, sum y_i r_i^-alpha with the chord r = 2 sin(gap / 2): the two +1 points win at alpha = 1,
+  // the nearer -1 point at alpha = 4.
+  const auto r = [](double gap) { return 2 * std::sin(gap / 2); };
+  const auto vote = [&](double alpha) { return std::pow(r(0.4), -alpha) + std::pow(r(0.3), -alpha) - std::pow(r(0.2), -alpha); };
+  ASSERT_GT(vote(1.0), 0.0);
+  ASSERT_LT(vote(4.0), 0.0);
+  EXPECT_EQ(singular_kernel_classifier(train, labels, test, 2, 1.0)[0], 1.0);
+  EXPECT_EQ(singular_kernel_classifier(train, labels, test, 2, 4.0)[0], -1.0);
+  // A test point on a training point takes its label.
+  EXPECT_EQ(singular_kernel_classifier(train, labels, at(0.6), 2, 2.0)[0], -1.0);
+}
+
+TEST(InfiniteDepth, DirichletSphereData) {
+  const data::Splits splits = data::dirichlet_sphere({2000, 10, {0.5, 0.5, 2.5}, {2.5, 0.1, 0.5}, 0.4}, 3);
+  double class1 = 0.0, third = 0.0;
+  for (std::int64_t i = 0; i < splits.train.size(); ++i) {
+    const float* x = splits.train.features.data() + 3 * i;
+    EXPECT_NEAR(x[0] * x[0] + x[1] * x[1] + x[2] * x[2], 1.0, 1e-6);
+    EXPECT_GE(std::min({x[0], x[1], x[2]}), 0.0f);
+    class1 += splits.train.labels[i];
+    // Class 1's simplex point has E[p_3] = 2.5 / 3.5: mostly along the third axis.
+    if (splits.train.labels[i] == 1) third += x[2] > std::max(x[0], x[1]);
+  }
+  EXPECT_NEAR(class1 / 2000.0, 0.4, 4 * std::sqrt(0.24 / 2000.0));
+  EXPECT_GT(third / class1, 0.8);
+  EXPECT_THROW(data::dirichlet_sphere({10, 10, {1.0, 2.0}, {1.0}, 0.4}, 0), ConfigError);
+  EXPECT_THROW(data::dirichlet_sphere({10, 10, {1.0, -2.0}, {1.0, 1.0}, 0.4}, 0), ConfigError);
+}
+
+// Gamma(k, 1) has mean k and variance k, for shapes below and above 1.
+TEST(InfiniteDepth, GammaVariatesHaveTheirMoments) {
+  Rng rng(9);
+  for (const double shape : {0.1, 0.5, 2.5}) {
+    constexpr int draws = 200000;
+    double sum = 0.0, squares = 0.0;
+    for (int i = 0; i < draws; ++i) {
+      const double g = data::gamma_variate(rng, shape);
+      sum += g, squares += g * g;
+    }
+    const double mean = sum / draws, variance = squares / draws - mean * mean;
+    EXPECT_NEAR(mean, shape, 5 * std::sqrt(shape / draws)) << shape;
+    EXPECT_NEAR(variance, shape, 0.03 * shape + 0.01) << shape;
+  }
+}
+
 TEST(KernelRegression, InterpolatesAndSolvesTheRidgeSystem) {
   const std::vector<double> gram = {2.0, 0.5, 0.5, 1.0}, y = {1.0, -1.0};
   const std::vector<double> fitted = kernel_regression(gram, y, gram);

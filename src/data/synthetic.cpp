@@ -1,7 +1,11 @@
 #include "descent/data/synthetic.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
 
 namespace descent::data {
@@ -79,6 +83,83 @@ Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t s
       const bool first = rng.below(static_cast<std::uint64_t>(d)) == 0;
       const std::int64_t j = first ? 0 : 1 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(d - 1)));
       part.features[static_cast<std::size_t>(i * d + j)] = label == 1 ? 1.0f : -1.0f;
+      part.labels.push_back(label);
+    }
+  };
+  draw(splits.train, options.train_size);
+  draw(splits.test, options.test_size);
+  return splits;
+}
+
+Splits xor_clusters(const XorClusterOptions& options, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::int64_t d = options.features;
+  Splits splits{empty_like("xor-clusters", Task::classification, d), empty_like("xor-clusters/validation", Task::classification, d),
+                empty_like("xor-clusters/test", Task::classification, d)};
+  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  auto draw = [&](Dataset& part, std::int64_t count, double label_noise) {
+    part.features.reserve(static_cast<std::size_t>(count * d));
+    for (std::int64_t i = 0; i < count; ++i) {
+      const std::uint64_t cluster = rng.below(4);  // +mu_1, -mu_1, +mu_2, -mu_2
+      const std::int64_t axis = cluster < 2 ? 0 : 1;
+      const double sign = cluster % 2 == 0 ? 1.0 : -1.0;
+      for (std::int64_t j = 0; j < d; ++j) {
+        part.features.push_back(static_cast<float>((j == axis ? sign * options.mean_norm : 0.0) + rng.normal()));
+      }
+      const std::int64_t label = axis == 0 ? 1 : 0;
+      part.labels.push_back(rng.uniform() < label_noise ? 1 - label : label);
+    }
+  };
+  draw(splits.train, options.train_size, options.label_noise);
+  draw(splits.test, options.test_size, 0.0);
+  return splits;
+}
+
+double gamma_variate(Rng& rng, double shape) {
+  if (shape < 1.0) {
+    double u = rng.uniform();
+    while (u <= 0.0) u = rng.uniform();
+    return gamma_variate(rng, shape + 1.0) * std::pow(u, 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0.0, v = 0.0;
+    do {
+      x = rng.normal();
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = rng.uniform();
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (u > 0.0 && std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
+  }
+}
+
+Splits dirichlet_sphere(const DirichletSphereOptions& options, std::uint64_t seed) {
+  const auto positive = [](const std::vector<double>& c) { return std::all_of(c.begin(), c.end(), [](double a) { return a > 0.0; }); };
+  if (options.class1.size() < 2 || options.class1.size() != options.class0.size() || !positive(options.class1) ||
+      !positive(options.class0) || !(options.class1_prior >= 0.0 && options.class1_prior <= 1.0)) {
+    throw ConfigError(fmt::format("dirichlet sphere data: concentrations [{}] and [{}] (positive, equal lengths of at least 2), class-1 "
+                                  "prior {} (in [0, 1])",
+                                  fmt::join(options.class1, ", "), fmt::join(options.class0, ", "), options.class1_prior));
+  }
+  Rng rng(seed);
+  const auto d = static_cast<std::int64_t>(options.class1.size());
+  Splits splits{empty_like("dirichlet-sphere", Task::classification, d), empty_like("dirichlet-sphere/validation", Task::classification, d),
+                empty_like("dirichlet-sphere/test", Task::classification, d)};
+  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  auto draw = [&](Dataset& part, std::int64_t count) {
+    for (std::int64_t i = 0; i < count; ++i) {
+      const std::int64_t label = rng.uniform() < options.class1_prior ? 1 : 0;
+      const std::vector<double>& concentration = label == 1 ? options.class1 : options.class0;
+      std::vector<double> point(static_cast<std::size_t>(d));
+      double norm = 0.0;
+      for (std::size_t k = 0; k < point.size(); ++k) {
+        point[k] = gamma_variate(rng, concentration[k]);
+        norm += point[k] * point[k];
+      }
+      // The simplex point's scale (1 / sum) cancels in the normalization.
+      for (const double v : point) part.features.push_back(static_cast<float>(v / std::sqrt(norm)));
       part.labels.push_back(label);
     }
   };
