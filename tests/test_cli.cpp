@@ -358,6 +358,33 @@ TEST(Cli, DiagnoseAndMatchStoredRunsParameters) {
   EXPECT_EQ(run_descent({"match", "1", "5"}, dir.path()).exit_code, 1);
 }
 
+// `descent diagnose FILE --coord-check`: the study file's MLP at each width, a report with one chart
+// per layer; mup with no base_width takes the smallest width as its base; a model without a width
+// and a run id are refused.
+TEST(Cli, DiagnoseCoordinateCheckSweepsTheWidth) {
+  TempDir dir;
+  write_tiny_fashion_mnist(dir / "data", 120, 40);
+  write_file(dir / "study.toml", fashion_study(dir / "data"));
+  const auto checked = run_descent({"diagnose", "study.toml", "--coord-check", "--widths", "8,16,32", "--steps", "2", "--seeds", "1",
+                                    "model.hidden=[16,16]", "model.parameterization=\"mup\""},
+                                   dir.path());
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_TRUE(contains(checked.out, "runs/reports/cli-coord-check/report.md"));
+  for (const char* layer : {"hidden1", "hidden2", "output"}) EXPECT_TRUE(contains(checked.err, layer)) << checked.err;
+  const std::string md = read_file(dir / "runs/reports/cli-coord-check/report.md");
+  EXPECT_TRUE(contains(md, "parameterization mup (base width 8)")) << md;
+  EXPECT_TRUE(contains(md, "2 x [width]")) << md;
+  EXPECT_TRUE(contains(read_file(dir / "runs/reports/cli-coord-check/report.html"), "hidden2: mean |h_t - h_0| against width"));
+  std::string cnn_study = fashion_study(dir / "data");
+  cnn_study.replace(cnn_study.find("hidden = [16]"), 13, "kind = \"cnn\"");
+  write_file(dir / "cnn.toml", cnn_study);
+  const auto cnn = run_descent({"diagnose", "cnn.toml", "--coord-check"}, dir.path());
+  EXPECT_EQ(cnn.exit_code, 2);
+  EXPECT_TRUE(contains(cnn.err, "model.kind 'cnn' has no width to sweep")) << cnn.err;
+  EXPECT_EQ(run_descent({"diagnose", "7", "--coord-check"}, dir.path()).exit_code, 2);
+  EXPECT_EQ(run_descent({"diagnose", "study.toml", "--coord-check", "--widths", "8,0"}, dir.path()).exit_code, 2);
+}
+
 // The fast experiments: thresholds printed before the measurements, a report, and every check's
 // verdict as tests/golden/repro_verdicts.json records it (a verdict that changes, either way, is a
 // decision to record there, never an accident); the exit status is the verdict.
