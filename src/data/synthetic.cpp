@@ -19,6 +19,13 @@ Dataset empty_like(const std::string& name, Task task, std::int64_t features) {
   return dataset;
 }
 
+// The three splits of a synthetic set, empty: "<name>", "<name>/validation", "<name>/test".
+Splits empty_splits(const std::string& name, Task task, std::int64_t features, std::int64_t classes = 0) {
+  Splits splits{empty_like(name, task, features), empty_like(name + "/validation", task, features), empty_like(name + "/test", task, features)};
+  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = classes;
+  return splits;
+}
+
 }  // namespace
 
 Splits gaussian_mixture(const GaussianMixtureOptions& options, std::uint64_t seed) {
@@ -27,10 +34,7 @@ Splits gaussian_mixture(const GaussianMixtureOptions& options, std::uint64_t see
   std::vector<double> means(static_cast<std::size_t>(options.classes * d));
   for (auto& value : means) value = rng.normal() * options.separation;
 
-  Splits splits{empty_like("gaussian-mixture", Task::classification, d),
-                empty_like("gaussian-mixture/validation", Task::classification, d),
-                empty_like("gaussian-mixture/test", Task::classification, d)};
-  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = options.classes;
+  Splits splits = empty_splits("gaussian-mixture", Task::classification, d, options.classes);
   auto draw = [&](Dataset& part, std::int64_t count) {
     for (std::int64_t i = 0; i < count; ++i) {
       const auto label = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(options.classes)));
@@ -51,9 +55,7 @@ Splits linear_regression(const LinearRegressionOptions& options, std::uint64_t s
   std::vector<double> weights(static_cast<std::size_t>(d));
   for (auto& w : weights) w = rng.normal() / std::sqrt(static_cast<double>(d));
 
-  Splits splits{empty_like("linear-regression", Task::regression, d),
-                empty_like("linear-regression/validation", Task::regression, d),
-                empty_like("linear-regression/test", Task::regression, d)};
+  Splits splits = empty_splits("linear-regression", Task::regression, d);
   auto draw = [&](Dataset& part, std::int64_t count) {
     for (std::int64_t i = 0; i < count; ++i) {
       double y = 0.0;
@@ -73,9 +75,7 @@ Splits linear_regression(const LinearRegressionOptions& options, std::uint64_t s
 Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t seed) {
   Rng rng(seed);
   const std::int64_t d = options.features;
-  Splits splits{empty_like("signal-coordinate", Task::classification, d), empty_like("signal-coordinate/validation", Task::classification, d),
-                empty_like("signal-coordinate/test", Task::classification, d)};
-  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  Splits splits = empty_splits("signal-coordinate", Task::classification, d, 2);
   auto draw = [&](Dataset& part, std::int64_t count) {
     part.features.assign(static_cast<std::size_t>(count * d), 0.0f);
     for (std::int64_t i = 0; i < count; ++i) {
@@ -94,9 +94,7 @@ Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t s
 Splits xor_clusters(const XorClusterOptions& options, std::uint64_t seed) {
   Rng rng(seed);
   const std::int64_t d = options.features;
-  Splits splits{empty_like("xor-clusters", Task::classification, d), empty_like("xor-clusters/validation", Task::classification, d),
-                empty_like("xor-clusters/test", Task::classification, d)};
-  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  Splits splits = empty_splits("xor-clusters", Task::classification, d, 2);
   auto draw = [&](Dataset& part, std::int64_t count, double label_noise) {
     part.features.reserve(static_cast<std::size_t>(count * d));
     for (std::int64_t i = 0; i < count; ++i) {
@@ -145,9 +143,7 @@ Splits dirichlet_sphere(const DirichletSphereOptions& options, std::uint64_t see
   }
   Rng rng(seed);
   const auto d = static_cast<std::int64_t>(options.class1.size());
-  Splits splits{empty_like("dirichlet-sphere", Task::classification, d), empty_like("dirichlet-sphere/validation", Task::classification, d),
-                empty_like("dirichlet-sphere/test", Task::classification, d)};
-  for (Dataset* part : {&splits.train, &splits.validation, &splits.test}) part->num_classes = 2;
+  Splits splits = empty_splits("dirichlet-sphere", Task::classification, d, 2);
   auto draw = [&](Dataset& part, std::int64_t count) {
     for (std::int64_t i = 0; i < count; ++i) {
       const std::int64_t label = rng.uniform() < options.class1_prior ? 1 : 0;
