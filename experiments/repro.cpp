@@ -46,6 +46,7 @@ Experiment mup_experiment();
 Experiment weight_matching_experiment();
 Experiment xor_grokking_experiment();
 Experiment wide_deep_optimality_experiment();
+Experiment neural_ode_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -59,7 +60,8 @@ const std::vector<Experiment>& experiments() {
       icl_one_step_optimal_experiment(), icl_newton_experiment(),  attention_svm_experiment(),
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
       eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
-      weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment()};
+      weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment(),
+      neural_ode_experiment()};
   return all;
 }
 

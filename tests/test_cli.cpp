@@ -385,6 +385,25 @@ TEST(Cli, DiagnoseCoordinateCheckSweepsTheWidth) {
   EXPECT_EQ(run_descent({"diagnose", "study.toml", "--coord-check", "--widths", "8,0"}, dir.path()).exit_code, 2);
 }
 
+// [model] kind = "neural_ode" on [data] dataset = "spirals" trains like any study; its solver is a
+// checked choice, and its keys belong to it alone.
+TEST(Cli, NeuralOdeStudyOnSpirals) {
+  TempDir dir;
+  write_file(dir / "ode.toml",
+             "[study]\nname = \"ode\"\nseeds = [0]\n[data]\ndataset = \"spirals\"\ntrain_size = 200\ntest_size = 100\n"
+             "[model]\nkind = \"neural_ode\"\nhidden = [16]\nactivation = \"tanh\"\naugment = 1\node_steps = 4\n"
+             "[train]\nepochs = 2\nbatch_size = 50\n[[optimizers]]\nname = \"adam\"\nlr = 0.01\n");
+  const auto trained = run_descent({"study", "ode.toml", "--quiet"}, dir.path());
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  EXPECT_EQ(query(dir / "runs/descent.db", "SELECT status FROM runs WHERE id = 1"), "finished");
+  const auto bad = run_descent({"study", "ode.toml", "model.ode_solver=\"rk45\"", "--quiet"}, dir.path());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(contains(bad.err, "ode_solver")) << bad.err;
+  EXPECT_EQ(run_descent({"study", "ode.toml", "model.kind=\"mlp\"", "--quiet"}, dir.path()).exit_code, 2) << "augment is neural_ode's key";
+  EXPECT_TRUE(contains(run_descent({"list", "models"}, dir.path()).out, "neural_ode"));
+  EXPECT_TRUE(contains(run_descent({"list", "datasets"}, dir.path()).out, "spirals"));
+}
+
 // The fast experiments: thresholds printed before the measurements, a report, and every check's
 // verdict as tests/golden/repro_verdicts.json records it (a verdict that changes, either way, is a
 // decision to record there, never an accident); the exit status is the verdict.

@@ -28,6 +28,8 @@ Splits load_splits(const DataOptions& config) {
   } else if (config.dataset == "gaussian-mixture") {
     splits = gaussian_mixture({config.train_size, config.test_size, config.features, config.classes, config.separation},
                               config.seed);
+  } else if (config.dataset == "spirals") {
+    splits = two_spirals({config.train_size, config.test_size, config.noise}, config.seed);
   } else if (config.dataset == "signal-coordinate") {
     splits = signal_coordinate({config.train_size, config.test_size, config.features}, config.seed);
   } else {

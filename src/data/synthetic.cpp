@@ -91,6 +91,23 @@ Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t s
   return splits;
 }
 
+Splits two_spirals(const SpiralOptions& options, std::uint64_t seed) {
+  Rng rng(seed);
+  Splits splits = empty_splits("spirals", Task::classification, 2, 2);
+  auto draw = [&](Dataset& part, std::int64_t count) {
+    for (std::int64_t i = 0; i < count; ++i) {
+      const std::int64_t label = static_cast<std::int64_t>(rng.below(2));
+      const double theta = 3.0 * M_PI * rng.uniform(), radius = theta / (3.0 * M_PI), angle = theta + M_PI * static_cast<double>(label);
+      part.features.push_back(static_cast<float>(radius * std::cos(angle) + options.noise * rng.normal()));
+      part.features.push_back(static_cast<float>(radius * std::sin(angle) + options.noise * rng.normal()));
+      part.labels.push_back(label);
+    }
+  };
+  draw(splits.train, options.train_size);
+  draw(splits.test, options.test_size);
+  return splits;
+}
+
 Splits xor_clusters(const XorClusterOptions& options, std::uint64_t seed) {
   Rng rng(seed);
   const std::int64_t d = options.features;

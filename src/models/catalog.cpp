@@ -12,6 +12,9 @@ const std::vector<CatalogEntry>& catalog() {
       {"cnn", "conv5x5-16, maxpool2, conv5x5-32, maxpool2, linear (image datasets)"},
       {"linear", "one linear layer: logistic regression for classes, least squares for regression"},
       {"transformer", "decoder-only character transformer: model.width, heads, layers, qk_layernorm (text data)"},
+      {"neural_ode", "neural ODE classifier: the input (plus model.augment zeros) flows along dh/dt = MLP(h) (one hidden layer "
+                     "of model.hidden[0] units, model.activation) from t = 0 to 1 by model.ode_solver in model.ode_steps steps, "
+                     "then a linear readout"},
       {"torchscript", "your own module: model.path, saved from Python by torch.jit.script(model).save(path)"},
   };
   return entries;
@@ -35,6 +38,7 @@ const std::vector<CatalogEntry>& dataset_catalog() {
       {"linear-regression", "seeded y = w.x + noise, data.features dimensions"},
       {"signal-coordinate", "seeded x = +-e_j, one coordinate j per sample carrying its binary label (Shah et al., 2021), "
                             "data.features dimensions"},
+      {"spirals", "seeded two interleaved spirals in the plane, 2 classes, Gaussian jitter data.noise (neural-ODE demos)"},
       {"text", "characters of data.path (default Debian's /usr/share/common-licenses), windows of data.context"},
       {"arrays", "your own arrays: data.train and data.test .npz files (numpy.savez) with 'features' {N, ...} and "
                  "'targets' {N} (integers: classes; floats: regression)"},

@@ -1,5 +1,6 @@
 #include "descent/models/models.hpp"
 
+#include "descent/models/neural_ode_classifier.hpp"
 #include "descent/models/torchscript.hpp"
 #include "descent/models/transformer.hpp"
 
@@ -160,6 +161,10 @@ std::shared_ptr<Model> make_model(const ModelOptions& config, const std::vector<
   if (config.kind == "transformer") {
     return std::make_shared<CharTransformer>(
         TransformerOptions{outputs, sample_shape.at(0), config.width, config.heads, config.layers, config.qk_layernorm});
+  }
+  if (config.kind == "neural_ode") {
+    return std::make_shared<NeuralOdeClassifier>(product(sample_shape), config.augment, config.hidden, outputs, config.activation,
+                                                 config.ode_solver, config.ode_steps);
   }
   if (config.kind == "linear") {
     return std::make_shared<Mlp>(product(sample_shape), std::vector<std::int64_t>{}, outputs, "relu", false, 0, config.scaling);

@@ -11,7 +11,7 @@
 namespace descent::data {
 
 struct DataOptions {
-  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | signal-coordinate | text | arrays | csv
+  std::string dataset = "fashion-mnist";  // fashion-mnist | gaussian-mixture | linear-regression | signal-coordinate | spirals | text | arrays | csv
   std::string dir = "/usr/share/datasets/fashion-mnist";
   std::int64_t validation = 0;    // samples carved from train, by seed
   std::int64_t train_subset = 0;  // 0: all
@@ -68,6 +68,10 @@ void describe(DataOptions& o, Fields& f, const std::vector<std::string>& dataset
       f.text("target", o.target_column, {});
       f.text("task", o.task, {"classification", "regression"});
     }
+  } else if (o.dataset == "spirals") {
+    f.integer("train_size", o.train_size, 2);
+    f.integer("test_size", o.test_size, 1);
+    f.real("noise", o.noise, 0.0, 1e3);
   } else {
     f.integer("train_size", o.train_size, 2);
     f.integer("test_size", o.test_size, 1);

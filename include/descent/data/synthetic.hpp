@@ -45,6 +45,18 @@ struct SignalCoordinateOptions {
 // only non-zero coordinate carries its label, so a faithful attribution points at it.
 Splits signal_coordinate(const SignalCoordinateOptions& options, std::uint64_t seed);
 
+struct SpiralOptions {
+  std::int64_t train_size = 1000;
+  std::int64_t test_size = 1000;
+  double noise = 0.1;  // standard deviation of the Gaussian jitter added to each point
+};
+
+// Two interleaved spirals in the plane (Lang & Witbrock's benchmark; the data set of neural-ODE
+// classification demos): class c in {0, 1} with probability 1/2, angle theta uniform in
+// [0, 3 pi], radius theta / (3 pi), the point r (cos(theta + c pi), sin(theta + c pi)) plus
+// N(0, noise^2 I). No linear classifier separates them; a flow of the plane must untwist them.
+Splits two_spirals(const SpiralOptions& options, std::uint64_t seed);
+
 struct XorClusterOptions {
   std::int64_t train_size = 200;
   std::int64_t test_size = 2000;
