@@ -102,13 +102,26 @@ TEST(ParticleFilter, LikelihoodEstimateIsUnbiased) {
   EXPECT_LT(se, 0.05);
 }
 
+// A simulated path of the default model and the exact E[sum x_t x_(t+1) | y] on it.
+struct LagProblem {
+  LinearGaussian m;
+  Simulation sim;
+  double exact = 0.0;
+};
+
+LagProblem lag_problem(std::int64_t length, std::uint64_t seed) {
+  LagProblem p;
+  Rng data(seed);
+  p.sim = simulate(p.m, length, data);
+  p.exact = expected_lag_products(rts_smoother(p.m, kalman_filter(p.m, p.sim.observations)));
+  return p;
+}
+
+const AdditiveTerm product = [](double x, double next) { return x * next; };
+
 TEST(Paris, EstimatesTheSmoothedLagProducts) {
-  const LinearGaussian m;
-  Rng data(3);
-  const Simulation sim = simulate(m, 100, data);
-  const double exact = expected_lag_products(rts_smoother(m, kalman_filter(m, sim.observations)));
+  const auto [m, sim, exact] = lag_problem(100, 3);
   Rng rng(4);
-  const AdditiveTerm product = [](double x, double next) { return x * next; };
   const double estimate = paris(m.model(), sim.observations, product, {1024, 2}, rng);
   EXPECT_NEAR(estimate / exact, 1.0, 0.03) << estimate << " vs " << exact;
   EXPECT_THROW(paris(m.model(), sim.observations, product, {1, 2}, rng), ConfigError);
@@ -116,12 +129,8 @@ TEST(Paris, EstimatesTheSmoothedLagProducts) {
 }
 
 TEST(ParticleGibbs, AveragesIterationsAfterTheBurnIn) {
-  const LinearGaussian m;
-  Rng data(5);
-  const Simulation sim = simulate(m, 60, data);
-  const double exact = expected_lag_products(rts_smoother(m, kalman_filter(m, sim.observations)));
+  const auto [m, sim, exact] = lag_problem(60, 5);
   Rng rng(6);
-  const AdditiveTerm product = [](double x, double next) { return x * next; };
   const ParticleGibbsResult result = paris_particle_gibbs(m.model(), sim.observations, product, {{32, 2}, 40, 10}, rng);
   ASSERT_EQ(result.per_iteration.size(), 40u);
   ASSERT_EQ(result.reference.size(), sim.observations.size());
