@@ -48,6 +48,7 @@ Experiment xor_grokking_experiment();
 Experiment wide_deep_optimality_experiment();
 Experiment neural_ode_experiment();
 Experiment particle_gibbs_experiment();
+Experiment programmable_vi_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -62,7 +63,8 @@ const std::vector<Experiment>& experiments() {
       input_gradients_experiment(),   normgrad_experiment(),         tester_learner_experiment(),
       eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
       weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment(),
-      neural_ode_experiment(),        particle_gibbs_experiment()};
+      neural_ode_experiment(),        particle_gibbs_experiment(),
+      programmable_vi_experiment()};
   return all;
 }
 
