@@ -50,6 +50,7 @@ Experiment neural_ode_experiment();
 Experiment particle_gibbs_experiment();
 Experiment programmable_vi_experiment();
 Experiment deep_ritz_experiment();
+Experiment deep_conjugate_direction_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -65,7 +66,7 @@ const std::vector<Experiment>& experiments() {
       eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
       weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment(),
       neural_ode_experiment(),        particle_gibbs_experiment(),
-      programmable_vi_experiment(),   deep_ritz_experiment()};
+      programmable_vi_experiment(),   deep_ritz_experiment(),         deep_conjugate_direction_experiment()};
   return all;
 }
 
