@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "descent/core/error.hpp"
+#include "descent/core/sample_statistics.hpp"
 #include "descent/vi/variational.hpp"
 
 namespace descent::vi {
@@ -33,18 +34,6 @@ struct Conjugate {
   double log_evidence() const { return -0.5 * x * x / 2 - 0.5 * std::log(2 * M_PI * 2); }  // x ~ N(0, 2)
 };
 
-struct Moments {
-  double mean = 0.0, standard_error = 0.0, variance = 0.0;
-};
-
-Moments moments(const std::vector<double>& v) {
-  Moments m;
-  for (const double x : v) m.mean += x / static_cast<double>(v.size());
-  for (const double x : v) m.variance += (x - m.mean) * (x - m.mean) / static_cast<double>(v.size() - 1);
-  m.standard_error = std::sqrt(m.variance / static_cast<double>(v.size()));
-  return m;
-}
-
 TEST(Variational, EveryEstimatorIsUnbiasedForTheConjugateElboGradient) {
   const Conjugate model;
   const auto [exact_mean, exact_scale] = model.exact_gradient();
@@ -57,7 +46,7 @@ TEST(Variational, EveryEstimatorIsUnbiasedForTheConjugateElboGradient) {
       d_mean.push_back(g[0].item<double>());
       d_scale.push_back(g[1].item<double>());
     }
-    const Moments m = moments(d_mean), s = moments(d_scale);
+    const SampleMoments m = sample_moments(d_mean), s = sample_moments(d_scale);
     EXPECT_LT(std::abs(m.mean - exact_mean), 3.5 * m.standard_error) << static_cast<int>(estimator) << " mean " << m.mean;
     EXPECT_LT(std::abs(s.mean - exact_scale), 3.5 * s.standard_error) << static_cast<int>(estimator) << " scale " << s.mean;
   }
@@ -87,7 +76,7 @@ TEST(Variational, BernoulliReinforceIsUnbiased) {
   std::vector<double> gradients;
   for (int s = 0; s < 8000; ++s) gradients.push_back(torch::autograd::grad({elbo(program, 1, generator).surrogate}, {logit})[0].item<double>());
   const double exact = torch::autograd::grad({enumerated_bernoulli_elbo(logit, [&](double b) { return scalar(log_joint(b)); })}, {logit})[0].item<double>();
-  const Moments m = moments(gradients);
+  const SampleMoments m = sample_moments(gradients);
   EXPECT_LT(std::abs(m.mean - exact), 3.5 * m.standard_error) << m.mean << " vs " << exact;
 }
 
@@ -98,7 +87,7 @@ TEST(Variational, IwaeRisesWithParticlesBelowTheEvidence) {
   for (const std::int64_t k : {1, 2, 5, 10}) {
     std::vector<double> values;
     for (int r = 0; r < 2000; ++r) values.push_back(iwae(model.program(Estimator::reparameterization), k, generator).value);
-    const Moments m = moments(values);
+    const SampleMoments m = sample_moments(values);
     EXPECT_LT(m.mean, model.log_evidence() + 3 * m.standard_error) << k;
     if (!bounds.empty()) EXPECT_GT(m.mean, bounds.back()) << k;
     bounds.push_back(m.mean);

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "descent/core/rng.hpp"
+#include "descent/core/sample_statistics.hpp"
 #include "descent/repro/experiment.hpp"
 #include "descent/smc/state_space.hpp"
 
@@ -32,19 +33,6 @@ const Criterion kBiasReduced{"PPG's bias against PaRIS's at equal particles",
 const Criterion kScoreClimbing{"Markov score climbing recovers the AR coefficient",
                                fmt::format("|a_hat - 0.9| < {} at T = {} from a = {} (the average of the last half of {} iterations)",
                                            kClimbTolerance, kClimbLength, kClimbStart, kClimbIterations)};
-
-struct Summary {
-  double mean = 0.0, standard_error = 0.0;
-};
-
-Summary summarize(const std::vector<double>& values) {
-  Summary s;
-  for (const double v : values) s.mean += v / static_cast<double>(values.size());
-  double squares = 0.0;
-  for (const double v : values) squares += (v - s.mean) * (v - s.mean);
-  s.standard_error = std::sqrt(squares / static_cast<double>(values.size() - 1) / static_cast<double>(values.size()));
-  return s;
-}
 
 const smc::AdditiveTerm kLagProduct = [](double x, double next) { return x * next; };
 
@@ -82,7 +70,7 @@ Outcome run_particle_gibbs(const Context&) {
     logs.push_back(smc::bootstrap_log_likelihood(model, sim.observations, kLikelihoodParticles, rng) - log_z);
     ratios.push_back(std::exp(logs.back()));
   }
-  const Summary ratio = summarize(ratios), log_ratio = summarize(logs);
+  const SampleMoments ratio = sample_moments(ratios), log_ratio = sample_moments(logs);
   outcome.record(kUnbiased,
                  fmt::format("mean Z_hat / Z = {:.4f} +- {:.4f} ({:.2f} SE from 1); log Z_hat - log Z: {:.4f} +- {:.4f}", ratio.mean,
                              ratio.standard_error, std::abs(ratio.mean - 1.0) / ratio.standard_error, log_ratio.mean, log_ratio.standard_error),
@@ -97,7 +85,7 @@ Outcome run_particle_gibbs(const Context&) {
     paris_small.push_back(smc::paris(model, sim.observations, kLagProduct, {kSmallParticles, 2}, rng) - exact);
     ppg.push_back(smc::paris_particle_gibbs(model, sim.observations, kLagProduct, {{kSmallParticles, 2}, kIterations, kBurnIn}, rng).estimate - exact);
   }
-  const Summary paris_bias = summarize(paris_small), ppg_bias = summarize(ppg);
+  const SampleMoments paris_bias = sample_moments(paris_small), ppg_bias = sample_moments(ppg);
   outcome.record(kBiasReduced,
                  fmt::format("bias PPG {:+.3f} +- {:.3f}, PaRIS {:+.3f} +- {:.3f} (exact {:.3f}); ratio {:.2f}", ppg_bias.mean,
                              ppg_bias.standard_error, paris_bias.mean, paris_bias.standard_error, exact,

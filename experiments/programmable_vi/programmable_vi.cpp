@@ -11,6 +11,7 @@
 
 #include "descent/optim/torch_optimizers.hpp"
 #include "descent/repro/experiment.hpp"
+#include "descent/core/sample_statistics.hpp"
 #include "descent/vi/variational.hpp"
 
 namespace descent::repro {
@@ -40,18 +41,6 @@ const Criterion kConeVariance{"noisy cone: REINFORCE against reparameterization 
 
 torch::Tensor scalar(double v) { return torch::full({}, v, torch::kFloat64); }
 
-struct Moments {
-  double mean = 0.0, standard_error = 0.0, variance = 0.0;
-};
-
-Moments moments(const std::vector<double>& v) {
-  Moments m;
-  for (const double x : v) m.mean += x / static_cast<double>(v.size());
-  for (const double x : v) m.variance += (x - m.mean) * (x - m.mean) / static_cast<double>(v.size() - 1);
-  m.standard_error = std::sqrt(m.variance / static_cast<double>(v.size()));
-  return m;
-}
-
 // z ~ N(0, 1), x | z ~ N(z, 1), x = 1.5; guide N(0.3, exp(-0.2)^2). Exact: d/dmean = x - 2 mean,
 // d/dlog_scale = 1 - 2 s^2, log Z = log N(x; 0, 2).
 struct Conjugate {
@@ -77,7 +66,7 @@ std::string unbiased(torch::Generator& generator, bool& pass) {
       for (int p = 0; p < 2; ++p) draws[p].push_back(g[static_cast<std::size_t>(p)].item<double>());
     }
     for (int p = 0; p < 2; ++p) {
-      const Moments m = moments(draws[p]);
+      const SampleMoments m = sample_moments(draws[p]);
       pass = pass && std::abs(m.mean - exact[p]) < kStandardErrors * m.standard_error;
       measured += fmt::format("{} d/{}: {:.4f} +- {:.4f} (exact {:.4f}); ", name, p == 0 ? "mean" : "log_scale", m.mean, m.standard_error, exact[p]);
     }
@@ -96,7 +85,7 @@ std::string enumeration(torch::Generator& generator, bool& pass) {
   const vi::Program program = [&](vi::Trace& trace) { return scalar(log_joint(trace.bernoulli(logit).item<double>())); };
   std::vector<double> draws;
   for (std::int64_t d = 0; d < kDraws; ++d) draws.push_back(torch::autograd::grad({vi::elbo(program, 1, generator).surrogate}, {logit})[0].item<double>());
-  const Moments m = moments(draws);
+  const SampleMoments m = sample_moments(draws);
   pass = std::abs(enumerated - closed) <= kEnumerationTolerance && std::abs(m.mean - closed) < kStandardErrors * m.standard_error;
   return fmt::format("enumeration {:.15f} vs closed form {:.15f} (difference {:.1e}); REINFORCE {:.4f} +- {:.4f}", enumerated, closed,
                      std::abs(enumerated - closed), m.mean, m.standard_error);
@@ -111,7 +100,7 @@ std::string iwae_order(torch::Generator& generator, bool& pass) {
   for (const std::int64_t k : kParticles) {
     std::vector<double> values;
     for (std::int64_t r = 0; r < kIwaeReplicates; ++r) values.push_back(vi::iwae(model.program(vi::Estimator::reparameterization), k, generator).value);
-    const Moments m = moments(values);
+    const SampleMoments m = sample_moments(values);
     pass = pass && m.mean > previous && m.mean < log_z + 3 * m.standard_error;
     previous = m.mean;
     parts.push_back(fmt::format("K = {}: {:.4f} +- {:.4f}", k, m.mean, m.standard_error));
@@ -164,7 +153,7 @@ double gradient_variance(const Cone& cone, vi::Estimator estimator, torch::Gener
     }
   }
   double total = 0.0;
-  for (const auto& d : draws) total += moments(d).variance;
+  for (const auto& d : draws) total += sample_moments(d).variance;
   return total;
 }
 

@@ -21,8 +21,13 @@ std::vector<double> residual(const SparseMatrix& a, const std::vector<double>& b
   return r;
 }
 
-void check_system(const SparseMatrix& a, const std::vector<double>& b) {
+// x = 0, so r = b; the history's first residual (1). Throws ConfigError on mismatched sizes.
+SolveHistory start_from_zero(const SparseMatrix& a, const std::vector<double>& b) {
   if (static_cast<std::int64_t>(b.size()) != a.size) throw ConfigError(fmt::format("linear solve: a right-hand side of {} for a {} x {} matrix", b.size(), a.size, a.size));
+  SolveHistory h;
+  h.x.assign(b.size(), 0.0);
+  h.residuals.push_back(1.0);
+  return h;
 }
 
 }  // namespace
@@ -102,12 +107,9 @@ PoissonProblem poisson_2d(std::int64_t side, const std::function<bool(std::int64
 
 SolveHistory conjugate_gradient(const SparseMatrix& a, const std::vector<double>& b, double tolerance, std::int64_t max_iterations,
                                 const std::function<std::vector<double>(const std::vector<double>&)>& preconditioner) {
-  check_system(a, b);
-  SolveHistory h;
-  h.x.assign(b.size(), 0.0);
+  SolveHistory h = start_from_zero(a, b);
   std::vector<double> r = b;
   const double scale = norm(b);
-  h.residuals.push_back(norm(r) / scale);
   std::vector<double> z = preconditioner ? preconditioner(r) : r, p = z;
   double rz = dot(r, z);
   while (h.residuals.back() > tolerance && h.iterations < max_iterations) {
@@ -136,12 +138,9 @@ std::function<std::vector<double>(const std::vector<double>&)> jacobi(const Spar
 
 SolveHistory deep_conjugate_directions(const SparseMatrix& a, const std::vector<double>& b, const DirectionModel& model, double tolerance,
                                        std::int64_t max_iterations) {
-  check_system(a, b);
-  SolveHistory h;
-  h.x.assign(b.size(), 0.0);
+  SolveHistory h = start_from_zero(a, b);
   std::vector<double> r = b;
   const double scale = norm(b);
-  h.residuals.push_back(norm(r) / scale);
   std::vector<std::vector<double>> previous, previous_a;  // the last two directions and A times them
   while (h.residuals.back() > tolerance && h.iterations < max_iterations) {
     std::vector<double> normalized = r;
