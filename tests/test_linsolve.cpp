@@ -54,6 +54,10 @@ TEST(ConjugateGradient, SolvesToToleranceWithAndWithoutJacobi) {
     EXPECT_LT(norm(r) / norm(b), 1e-10);
     EXPECT_LT(h.iterations, p.matrix.size);
   }
+  // b = 0 is solved by x = 0 at once (no 0/0).
+  const SolveHistory zero = conjugate_gradient(p.matrix, std::vector<double>(b.size(), 0.0), 1e-10, 10);
+  EXPECT_TRUE(zero.converged);
+  EXPECT_EQ(zero.iterations, 0);
 }
 
 TEST(DeepConjugateDirections, IdentityModelIsConjugateGradients) {

@@ -83,6 +83,9 @@ TEST(Kalman, LikelihoodAndSmoothingMomentsMatchDenseConditioning) {
     }
   }
   EXPECT_NEAR(expected_lag_products(smoother), lag_products, 1e-12);
+  // One observation or none: nothing to smooth backwards.
+  EXPECT_EQ(rts_smoother(m, kalman_filter(m, {0.5})).mean, kalman_filter(m, {0.5}).mean);
+  EXPECT_TRUE(rts_smoother(m, kalman_filter(m, {})).mean.empty());
 }
 
 // E[Z_hat / Z] = 1 (Del Moral): the mean of the ratio over 400 filters within 4 standard errors.

@@ -26,7 +26,7 @@ SolveHistory start_from_zero(const SparseMatrix& a, const std::vector<double>& b
   if (static_cast<std::int64_t>(b.size()) != a.size) throw ConfigError(fmt::format("linear solve: a right-hand side of {} for a {} x {} matrix", b.size(), a.size, a.size));
   SolveHistory h;
   h.x.assign(b.size(), 0.0);
-  h.residuals.push_back(1.0);
+  h.residuals.push_back(norm(b) > 0.0 ? 1.0 : 0.0);  // b = 0: x = 0 solves it exactly
   return h;
 }
 
@@ -112,7 +112,7 @@ SolveHistory conjugate_gradient(const SparseMatrix& a, const std::vector<double>
   const double scale = norm(b);
   std::vector<double> z = preconditioner ? preconditioner(r) : r, p = z;
   double rz = dot(r, z);
-  while (h.residuals.back() > tolerance && h.iterations < max_iterations) {
+  while (h.residuals.back() > tolerance && h.residuals.back() > 0.0 && h.iterations < max_iterations) {
     const std::vector<double> ap = a.multiply(p);
     const double alpha = rz / dot(p, ap);
     axpy(alpha, p, h.x);
@@ -142,7 +142,7 @@ SolveHistory deep_conjugate_directions(const SparseMatrix& a, const std::vector<
   std::vector<double> r = b;
   const double scale = norm(b);
   std::vector<std::vector<double>> previous, previous_a;  // the last two directions and A times them
-  while (h.residuals.back() > tolerance && h.iterations < max_iterations) {
+  while (h.residuals.back() > tolerance && h.residuals.back() > 0.0 && h.iterations < max_iterations) {
     std::vector<double> normalized = r;
     const double length = norm(r);
     for (double& v : normalized) v /= length;

@@ -12,8 +12,8 @@ const std::vector<CatalogEntry>& catalog() {
       {"cnn", "conv5x5-16, maxpool2, conv5x5-32, maxpool2, linear (image datasets)"},
       {"linear", "one linear layer: logistic regression for classes, least squares for regression"},
       {"transformer", "decoder-only character transformer: model.width, heads, layers, qk_layernorm (text data)"},
-      {"neural_ode", "neural ODE classifier: the input (plus model.augment zeros) flows along dh/dt = MLP(h) (one hidden layer "
-                     "of model.hidden[0] units, model.activation) from t = 0 to 1 by model.ode_solver in model.ode_steps steps, "
+      {"neural_ode", "neural ODE classifier: the input (plus model.augment zeros) flows along dh/dt = MLP(h) (through the "
+                     "model.hidden widths, model.activation) from t = 0 to 1 by model.ode_solver in model.ode_steps steps, "
                      "then a linear readout"},
       {"torchscript", "your own module: model.path, saved from Python by torch.jit.script(model).save(path)"},
   };

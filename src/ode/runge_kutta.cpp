@@ -139,7 +139,8 @@ std::vector<torch::Tensor> integrate_adaptive(const ButcherTableau& method, cons
       if (stats.accepted + stats.rejected >= options.max_steps) {
         throw Error(ExitCode::runtime_failure, fmt::format("integrate_adaptive ({}): more than {} steps before t = {}", method.name, options.max_steps, times[next]));
       }
-      const bool last = h >= std::abs(times[next] - t);
+      // Within round-off of the output time counts as reaching it (no sliver of a step left).
+      const bool last = h >= std::abs(times[next] - t) * (1.0 - 1e-10);
       const double step = last ? times[next] - t : direction * h;
       if (std::abs(step) <= 1e-14 * std::max(1.0, std::abs(t))) {
         throw Error(ExitCode::runtime_failure, fmt::format("integrate_adaptive ({}): step size underflow at t = {}", method.name, t));

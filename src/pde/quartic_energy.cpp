@@ -56,7 +56,7 @@ PreconditionedDescent preconditioned_gradient_descent(const PeriodicGrid& grid, 
                                                       double tolerance) {
   if (!(step > 0.0) || iterations < 0) throw ConfigError(fmt::format("preconditioned descent: step {} (positive), {} iterations", step, iterations));
   const torch::Tensor f = source(grid.x, grid.y);
-  const double scale = grid_norm(f);
+  const double scale = grid_norm(f) > 0.0 ? grid_norm(f) : 1.0;  // f = 0: absolute residuals
   const torch::Tensor one_plus_k2 = 1.0 + grid.wavenumbers2;
   PreconditionedDescent result{torch::zeros_like(f), {}};
   for (std::int64_t t = 0; t <= iterations; ++t) {

@@ -21,14 +21,17 @@ double normal_log_density(double x, double mean, double sd) {
 
 // Weights proportional to exp(log_weights), as cumulative sums for inverse-CDF draws.
 struct Categorical {
-  std::vector<double> cumulative;
+  std::vector<double> weights, cumulative;  // exp(log w - max), and their running sums
   explicit Categorical(const std::vector<double>& log_weights) {
     const double top = *std::max_element(log_weights.begin(), log_weights.end());
     double sum = 0.0;
-    for (const double lw : log_weights) cumulative.push_back(sum += std::exp(lw - top));
+    for (const double lw : log_weights) {
+      weights.push_back(std::exp(lw - top));
+      cumulative.push_back(sum += weights.back());
+    }
   }
   double total() const { return cumulative.back(); }
-  double weight(std::size_t i) const { return cumulative[i] - (i == 0 ? 0.0 : cumulative[i - 1]); }
+  double weight(std::size_t i) const { return weights[i]; }
   std::size_t draw(Rng& rng) const {
     const auto found = std::upper_bound(cumulative.begin(), cumulative.end(), rng.uniform() * total());
     return std::min(static_cast<std::size_t>(found - cumulative.begin()), cumulative.size() - 1);
@@ -174,6 +177,7 @@ KalmanFilter kalman_filter(const LinearGaussian& model, const std::vector<double
 RtsSmoother rts_smoother(const LinearGaussian& model, const KalmanFilter& filter) {
   const std::size_t length = filter.mean.size();
   RtsSmoother smoother{filter.mean, filter.variance, std::vector<double>(length > 0 ? length - 1 : 0)};
+  if (length < 2) return smoother;
   for (std::size_t t = length - 1; t-- > 0;) {
     const double predicted = model.a * model.a * filter.variance[t] + model.sigma_u * model.sigma_u;
     const double gain = filter.variance[t] * model.a / predicted;

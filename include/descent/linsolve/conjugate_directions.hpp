@@ -11,7 +11,8 @@
 // - the Lanczos process (full reorthogonalization) and its Ritz vectors, the training right-hand
 //   sides the paper uses;
 // - the 5-point Poisson matrix on an n x n grid of unit spacing with Dirichlet walls, solid
-//   obstacle cells taken out (Neumann faces towards them), as in a pressure projection.
+//   obstacle cells taken out (Neumann faces towards them), as in a pressure projection. A fluid
+//   region sealed off from every outer wall by obstacles makes the matrix singular.
 // Free of LibTorch; the matrices are compressed sparse rows.
 #pragma once
 

@@ -8,7 +8,7 @@
 // Adaptive steps: the error in the mixed norm RMS(err / (atol + rtol max(|y|, |y_next|))), a step
 // accepted when that is <= 1, the next step from a PI controller
 //   h_next = h * clamp(safety * e_n^(-0.7/k) * e_(n-1)^(0.4/k), min_factor, max_factor), k = the error estimate's order + 1,
-// (Soderlind's PI.4.2 gains, also Hairer's DOPRI5 choice), the first step by Hairer, Norsett &
+// (Soderlind's PI.3.4 gains), the first step by Hairer, Norsett &
 // Wanner's starting-step algorithm (Solving ODEs I, II.4). Steps are cut to land on every output time.
 #pragma once
 

@@ -6,8 +6,9 @@
 // one energy density:
 // - preconditioned gradient descent in the Hilbert space, the construction of the paper's proof:
 //   u <- u - step (I - Laplacian)^-1 DE(u), spectrally (FFT) on an n x n grid. The preconditioner
-//   makes the linear part the identity, so the iteration contracts at a rate set by the
-//   nonlinearity, max 3 u^2 / (1 + |k|^2), whatever the grid;
+//   makes the linear part the identity, so the iteration contracts at the rate
+//   max |1 - step (1 + lambda)| over lambda in [0, 3 max u^2] whatever the grid (it needs
+//   step < 2 / (1 + 3 max u^2));
 // - Deep Ritz (E & Yu 2018): a network u_theta minimizing a Monte Carlo estimate of E(u_theta) over
 //   uniform points, its gradient in x by autograd. The network reads (sin x, cos x, sin y, cos y),
 //   so it is periodic by construction.

@@ -10,7 +10,7 @@
 // whose gradients (autograd) are unbiased estimates of the gradients of E[f] and of
 // E[log (1/K) sum_k exp f_k] in the guide's parameters: reparameterized sites carry the gradient
 // through the value, REINFORCE sites through the score (E[f grad log q]), and an enumerated
-// Bernoulli site sums over both values exactly (enumerate_bernoulli).
+// Bernoulli site sums over both values exactly (enumerated_bernoulli_elbo).
 #pragma once
 
 #include <torch/torch.h>
