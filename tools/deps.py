@@ -20,7 +20,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 INCLUDE = re.compile(r'#include\s+"descent/([a-z_]+)/')
 LAB = {"study", "store", "report", "tune"}
-BELOW_LAB = {"train", "models", "optim", "schedule", "diag", "batch", "data", "comm", "core", "problems", "icl", "attack", "saliency", "halfspace", "two_sample", "matching", "kernels", "ode", "smc", "vi", "pde", "linsolve"}
+BELOW_LAB = {"train", "models", "optim", "schedule", "diag", "batch", "data", "comm", "core", "problems", "icl", "attack", "saliency", "halfspace", "two_sample", "matching", "kernels", "ode", "smc", "vi", "pde", "linsolve", "rl"}
 OPTIM = {"optim", "schedule", "core"}
 LOOP_LINES = 80
 
