@@ -14,9 +14,29 @@ namespace {
 
 using Widths = std::vector<std::int64_t>;
 
+TEST(PolicyNetwork, OrthogonalInitializationIsOrthogonalAndSeeded) {
+  for (const auto& [rows, columns] : {std::pair<std::int64_t, std::int64_t>{64, 4}, {4, 64}, {8, 8}}) {
+    Rng rng(3), again(3);
+    const torch::Tensor w = orthogonal_matrix(rows, columns, 1.5, rng);
+    ASSERT_EQ(w.size(0), rows);
+    ASSERT_EQ(w.size(1), columns);
+    // The shorter side's Gram matrix is gain^2 I.
+    const torch::Tensor gram = rows >= columns ? w.t().mm(w) : w.mm(w.t());
+    EXPECT_LT((gram - 2.25 * torch::eye(std::min(rows, columns), torch::kFloat64)).abs().max().item<double>(), 1e-13);
+    EXPECT_TRUE(torch::equal(w, orthogonal_matrix(rows, columns, 1.5, again)));
+  }
+  PolicyNetwork a(4, ActionSpace{2, 0, 0.0, 0.0}, Widths{16}, 5), b(4, ActionSpace{2, 0, 0.0, 0.0}, Widths{16}, 5);
+  torch::manual_seed(99);  // torch's own generator plays no part
+  PolicyNetwork c(4, ActionSpace{2, 0, 0.0, 0.0}, Widths{16}, 5), d(4, ActionSpace{2, 0, 0.0, 0.0}, Widths{16}, 6);
+  const torch::Tensor s = torch::randn({3, 4}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(a->head_output(s), b->head_output(s)));
+  EXPECT_TRUE(torch::equal(a->head_output(s), c->head_output(s)));
+  EXPECT_FALSE(torch::equal(a->head_output(s), d->head_output(s)));
+}
+
 TEST(PolicyNetwork, CategoricalLogProbabilitiesAndEntropy) {
   torch::manual_seed(0);
-  PolicyNetwork policy(3, ActionSpace{4, 0, 0.0, 0.0}, Widths{8});
+  PolicyNetwork policy(3, ActionSpace{4, 0, 0.0, 0.0}, Widths{8}, 0);
   const torch::Tensor s = torch::randn({5, 3}, torch::kFloat64);
   const torch::Tensor a = torch::tensor({0, 3, 1, 2, 3}, torch::kInt64);
   const torch::Tensor logits = policy->head_output(s);
@@ -51,7 +71,7 @@ double gaussian_kl_by_quadrature(double m1, double s1, double m2, double s2) {
 TEST(PolicyNetwork, GaussianKlMatchesQuadratureAndLogProbTheDensity) {
   torch::manual_seed(1);
   const ActionSpace space{0, 2, -1.0, 1.0};
-  PolicyNetwork phi(3, space, Widths{8}, -0.3), theta(3, space, Widths{8}, 0.2);
+  PolicyNetwork phi(3, space, Widths{8}, 1, -0.3), theta(3, space, Widths{8}, 2, 0.2);
   {
     torch::NoGradGuard no_grad;
     for (auto& p : phi->parameters()) p.add_(0.3 * torch::randn_like(p));
@@ -83,7 +103,7 @@ TEST(PolicyNetwork, GaussianKlMatchesQuadratureAndLogProbTheDensity) {
 
 TEST(PolicyNetwork, SampledActionFrequenciesFollowTheProbabilities) {
   torch::manual_seed(2);
-  PolicyNetwork policy(2, ActionSpace{3, 0, 0.0, 0.0}, Widths{});
+  PolicyNetwork policy(2, ActionSpace{3, 0, 0.0, 0.0}, Widths{}, 0);
   {
     torch::NoGradGuard no_grad;
     for (auto& p : policy->parameters()) p.copy_(torch::randn_like(p));
@@ -102,7 +122,7 @@ TEST(PolicyNetwork, SampledActionFrequenciesFollowTheProbabilities) {
 
 TEST(Ppo, GeneralizedAdvantagesByAScalarLoop) {
   torch::manual_seed(4);
-  ValueNetwork critic(2, Widths{4});
+  ValueNetwork critic(2, Widths{4}, 1);
   Rollout r;
   const std::int64_t T = 5, N = 2;
   r.observations = torch::randn({T, N, 2}, torch::kFloat64);
@@ -135,8 +155,8 @@ TEST(Ppo, GeneralizedAdvantagesByAScalarLoop) {
 
 TEST(Ppo, OneUpdateStepIsSgdOnTheClippedLoss) {
   torch::manual_seed(5);
-  PolicyNetwork policy(3, ActionSpace{3, 0, 0.0, 0.0}, Widths{6});
-  ValueNetwork critic(3, Widths{6});
+  PolicyNetwork policy(3, ActionSpace{3, 0, 0.0, 0.0}, Widths{6}, 0);
+  ValueNetwork critic(3, Widths{6}, 1);
   const std::int64_t n = 16;
   const torch::Tensor s = torch::randn({n, 3}, torch::kFloat64);
   const torch::Tensor a = torch::randint(0, 3, {n}, torch::kInt64);

@@ -17,7 +17,7 @@ using Widths = std::vector<std::int64_t>;
 
 void expect_gradient_is_mean_log_prob_gradient(const ActionSpace& space, const torch::Tensor& actions) {
   torch::manual_seed(7);
-  PolicyNetwork theta(3, space, Widths{5});
+  PolicyNetwork theta(3, space, Widths{5}, 0);
   PolicyNetwork phi = duplicate(*theta);
   const torch::Tensor s = torch::randn({actions.size(0), 3}, torch::kFloat64);
   PropsOptions options;
@@ -40,8 +40,8 @@ TEST(Props, GradientAtThetaIsTheMeanLogProbabilityGradient) {
 TEST(Props, UpdateLowersTheSampledActionsAndRespectsTheKlBound) {
   torch::manual_seed(9);
   const ActionSpace space{3, 0, 0.0, 0.0};
-  PolicyNetwork theta(1, space, Widths{});
-  PolicyNetwork phi(1, space, Widths{});
+  PolicyNetwork theta(1, space, Widths{}, 0);
+  PolicyNetwork phi(1, space, Widths{}, 1);
   // A bandit buffer that over-samples action 0.
   const torch::Tensor s = torch::ones({10, 1}, torch::kFloat64);
   const torch::Tensor a = torch::tensor({0, 0, 0, 0, 0, 0, 1, 1, 2, 2}, torch::kInt64);
@@ -76,7 +76,7 @@ TEST(SamplingError, TabularIsTheCountWeightedKlOfTheEmpiricalPolicy) {
 TEST(SamplingError, FittedReachesTheTabularValueForATabularPolicy) {
   torch::manual_seed(10);
   const ActionSpace space{3, 0, 0.0, 0.0};
-  PolicyNetwork target(2, space, Widths{});  // linear on a one-hot state: a tabular policy
+  PolicyNetwork target(2, space, Widths{}, 0);  // linear on a one-hot state: a tabular policy
   const torch::Tensor s = torch::tensor({{1.0, 0.0}, {1.0, 0.0}, {1.0, 0.0}, {1.0, 0.0}, {0.0, 1.0}, {0.0, 1.0}, {0.0, 1.0}}, torch::kFloat64);
   const torch::Tensor a = torch::tensor({0, 0, 1, 2, 1, 1, 2}, torch::kInt64);
   std::vector<std::vector<double>> probabilities;
@@ -96,7 +96,7 @@ TEST(SamplingError, FittedReachesTheTabularValueForATabularPolicy) {
 TEST(SamplingError, FixedTargetCollectionIsSeeded) {
   torch::manual_seed(11);
   GridWorld grid({});
-  PolicyNetwork target(grid.observation_size(), grid.action_space(), Widths{});
+  PolicyNetwork target(grid.observation_size(), grid.action_space(), Widths{}, 0);
   PropsOptions props;
   props.update_every = 16;
   props.minibatches = 2;

@@ -6,19 +6,20 @@
 namespace descent::rl {
 namespace {
 
-torch::nn::Linear orthogonal_linear(std::int64_t in, std::int64_t out, double gain) {
+torch::nn::Linear orthogonal_linear(std::int64_t in, std::int64_t out, double gain, Rng& rng) {
   torch::nn::Linear layer(torch::nn::LinearOptions(in, out));
+  layer->to(torch::kFloat64);
   torch::NoGradGuard no_grad;
-  torch::nn::init::orthogonal_(layer->weight, gain);
+  layer->weight.copy_(orthogonal_matrix(out, in, gain, rng));
   layer->bias.zero_();
   return layer;
 }
 
-// Tanh hidden layers; the width of the last is `out`.
-torch::nn::Sequential tanh_body(std::int64_t in, const std::vector<std::int64_t>& hidden) {
+// Tanh hidden layers of the given widths.
+torch::nn::Sequential tanh_body(std::int64_t in, const std::vector<std::int64_t>& hidden, Rng& rng) {
   torch::nn::Sequential body;
   for (const std::int64_t width : hidden) {
-    body->push_back(orthogonal_linear(in, width, std::sqrt(2.0)));
+    body->push_back(orthogonal_linear(in, width, std::sqrt(2.0), rng));
     body->push_back(torch::nn::Tanh());
     in = width;
   }
@@ -31,15 +32,26 @@ std::int64_t last_width(std::int64_t observation_size, const std::vector<std::in
 
 }  // namespace
 
+torch::Tensor orthogonal_matrix(std::int64_t rows, std::int64_t columns, double gain, Rng& rng) {
+  const bool wide = rows < columns;
+  const std::int64_t tall_rows = wide ? columns : rows, tall_columns = wide ? rows : columns;
+  torch::Tensor gaussian = torch::empty({tall_rows, tall_columns}, torch::kFloat64);
+  double* values = gaussian.data_ptr<double>();
+  for (std::int64_t i = 0; i < gaussian.numel(); ++i) values[i] = rng.normal();
+  auto [q, r] = torch::linalg_qr(gaussian);
+  q = q * torch::sign(torch::diagonal(r));
+  return gain * (wide ? q.t() : q).contiguous();
+}
+
 PolicyNetworkImpl::PolicyNetworkImpl(std::int64_t observation_size, ActionSpace space, std::vector<std::int64_t> hidden,
-                                     double initial_log_std)
+                                     std::uint64_t seed, double initial_log_std)
     : space_(space), observation_size_(observation_size), hidden_(hidden) {
   if (!space.discrete() && space.dimension < 1) throw std::invalid_argument("PolicyNetwork: a continuous space needs dimension >= 1");
   const std::int64_t outputs = space.discrete() ? space.actions : space.dimension;
-  body_ = register_module("body", tanh_body(observation_size, hidden));
-  head_ = register_module("head", orthogonal_linear(last_width(observation_size, hidden), outputs, 0.01));
-  if (!space.discrete()) log_std_ = register_parameter("log_std", torch::full({outputs}, initial_log_std));
-  to(torch::kFloat64);
+  Rng rng(seed);
+  body_ = register_module("body", tanh_body(observation_size, hidden, rng));
+  head_ = register_module("head", orthogonal_linear(last_width(observation_size, hidden), outputs, 0.01, rng));
+  if (!space.discrete()) log_std_ = register_parameter("log_std", torch::full({outputs}, initial_log_std, torch::kFloat64));
 }
 
 torch::Tensor PolicyNetworkImpl::head_output(const torch::Tensor& observations) {
@@ -126,16 +138,16 @@ void PolicyNetworkImpl::copy_from(PolicyNetworkImpl& source) {
 }
 
 PolicyNetwork duplicate(PolicyNetworkImpl& source) {
-  PolicyNetwork copy(source.observation_size(), source.action_space(), source.hidden());
+  PolicyNetwork copy(source.observation_size(), source.action_space(), source.hidden(), 0);
   copy->copy_from(source);
   return copy;
 }
 
-ValueNetworkImpl::ValueNetworkImpl(std::int64_t observation_size, std::vector<std::int64_t> hidden) {
-  torch::nn::Sequential network = tanh_body(observation_size, hidden);
-  network->push_back(orthogonal_linear(last_width(observation_size, hidden), 1, 1.0));
+ValueNetworkImpl::ValueNetworkImpl(std::int64_t observation_size, std::vector<std::int64_t> hidden, std::uint64_t seed) {
+  Rng rng(seed);
+  torch::nn::Sequential network = tanh_body(observation_size, hidden, rng);
+  network->push_back(orthogonal_linear(last_width(observation_size, hidden), 1, 1.0, rng));
   network_ = register_module("network", network);
-  to(torch::kFloat64);
 }
 
 torch::Tensor ValueNetworkImpl::forward(const torch::Tensor& observations) { return network_->forward(observations).squeeze(1); }

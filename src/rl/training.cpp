@@ -98,9 +98,8 @@ double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, 
 TrainingResult train_ppo(const Environment& prototype, const TrainingOptions& options, const PpoOptions& ppo) {
   check(options);
   const ActionSpace space = prototype.action_space();
-  torch::manual_seed(options.seed);
-  PolicyNetwork policy(prototype.observation_size(), space, options.hidden);
-  ValueNetwork critic(prototype.observation_size(), options.hidden);
+  PolicyNetwork policy(prototype.observation_size(), space, options.hidden, Rng::derived(options.seed, 4).next());
+  ValueNetwork critic(prototype.observation_size(), options.hidden, Rng::derived(options.seed, 5).next());
   PolicyNetwork behaviour = duplicate(*policy);
   const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(*policy, *critic, ppo.optimizer, ppo.optimizer_values, ppo.max_grad_norm);
 

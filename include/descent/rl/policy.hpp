@@ -8,8 +8,9 @@
 // orthogonal weights with gain sqrt(2) in the hidden layers, 0.01 in the policy head (the initial
 // policy is near uniform / near zero mean), 1 in the value head, zero biases.
 //
-// Actions are drawn with descent's Rng, not torch's generator, so a rollout is fixed by its seed
-// whatever else used torch's global generator. Actions travel as the environments take them
+// Weights and actions are drawn with descent's Rng, not torch's global generator: a network and a
+// rollout are fixed by their seeds whatever else uses torch's generator, so runs with different
+// seeds can train side by side on threads and each stays bit for bit reproducible. Actions travel as the environments take them
 // (rl/environment.hpp): a discrete action is its index as a double.
 #pragma once
 
@@ -42,8 +43,7 @@ struct ActionDistribution {
 
 class PolicyNetworkImpl : public torch::nn::Module {
 public:
-  // The weights are drawn from torch's global generator: seed it first (torch::manual_seed).
-  PolicyNetworkImpl(std::int64_t observation_size, ActionSpace space, std::vector<std::int64_t> hidden = {64, 64},
+  PolicyNetworkImpl(std::int64_t observation_size, ActionSpace space, std::vector<std::int64_t> hidden, std::uint64_t seed,
                     double initial_log_std = 0.0);
 
   const ActionSpace& action_space() const { return space_; }
@@ -81,7 +81,7 @@ PolicyNetwork duplicate(PolicyNetworkImpl& source);
 
 class ValueNetworkImpl : public torch::nn::Module {
 public:
-  ValueNetworkImpl(std::int64_t observation_size, std::vector<std::int64_t> hidden = {64, 64});
+  ValueNetworkImpl(std::int64_t observation_size, std::vector<std::int64_t> hidden, std::uint64_t seed);
   // V(s) per row, shape [B].
   torch::Tensor forward(const torch::Tensor& observations);
 
@@ -89,6 +89,11 @@ private:
   torch::nn::Sequential network_{nullptr};
 };
 TORCH_MODULE(ValueNetwork);
+
+// torch.nn.init.orthogonal_'s draw from `rng`: Q of the QR factorization of a standard normal
+// matrix (transposed when wide), with the signs of R's diagonal moved into Q so that Q is
+// uniformly (Haar) distributed, times `gain`.
+torch::Tensor orthogonal_matrix(std::int64_t rows, std::int64_t columns, double gain, Rng& rng);
 
 // Observations (or actions) as one float64 tensor [rows, width].
 torch::Tensor to_tensor(const std::vector<std::vector<double>>& rows);
