@@ -77,6 +77,48 @@ TEST(StokesChannel, DeformedChannelConservesTheFlux) {
   EXPECT_NEAR(solver.column_flux(16), 1.0, 1e-3);  // inner columns: conserved up to discretization error
 }
 
+// The L D L^T solve (nested-dissection order, no pivoting) against values the previous solver,
+// SparseLU with partial pivoting, gave on two deformed meshes (one also jittered off the FFD map,
+// with the pressure-driven inlet): the same discrete solution to round-off.
+TEST(StokesChannel, MatchesTheSparseLuReference) {
+  const auto expect_near = [](double value, double reference) { EXPECT_NEAR(value, reference, 1e-10 * (1.0 + std::abs(reference))); };
+  const WallFfd ffd(3.0, 5);
+  StokesChannel inflow(StokesChannel::Options{});
+  inflow.solve(ffd.deform(inflow.reference_vertices(), {0.3, -0.5, 0.6, 0.2, 0.7}));
+  expect_near(inflow.velocity(10, 7).x, 1.0027330653802795);
+  expect_near(inflow.velocity(10, 7).y, 0.095485883891480258);
+  expect_near(inflow.velocity(50, 30).x, 0.23043328606059613);
+  expect_near(inflow.velocity(64, 5).y, 0.21688830632064621);
+  expect_near(inflow.pressure(0, 8), 26.64925645187877);
+  expect_near(inflow.pressure(16, 3), 7.56982432344837);
+  const std::vector<double> q = inflow.outlet_segment_fluxes(8);
+  const double q_reference[8] = {0.053953740934230131, 0.12120364934381686, 0.15275762646479543, 0.16726303468593429,
+                                 0.16749876319438614,  0.15350052768661313, 0.12284430766655095, 0.060978350023679261};
+  for (std::size_t k = 0; k < 8; ++k) expect_near(q[k], q_reference[k]);
+
+  StokesChannel::Options o;
+  o.nx = 12;
+  o.ny = 6;
+  o.inlet = InletCondition::pressure_drop;
+  StokesChannel driven(o);
+  std::vector<Point2> v = ffd.deform(driven.reference_vertices(), {-0.4, 0.5, 0.1, -0.6, 0.3});
+  for (std::int64_t j = 1; j < o.ny; ++j) {
+    for (std::int64_t i = 1; i < o.nx; ++i) {
+      Point2& p = v[static_cast<std::size_t>(j * (o.nx + 1) + i)];
+      p.x += 0.06 * std::sin(3.0 * static_cast<double>(i) + 5.0 * static_cast<double>(j));
+      p.y += 0.04 * std::cos(7.0 * static_cast<double>(i) - 2.0 * static_cast<double>(j));
+    }
+  }
+  driven.solve(v);
+  expect_near(driven.velocity(5, 5).x, 0.029755473139018263);
+  expect_near(driven.velocity(5, 5).y, -0.0016778025351889909);
+  expect_near(driven.velocity(12, 6).y, 9.6759175827350766e-05);
+  expect_near(driven.velocity(24, 9).x, 0.023645619379696049);
+  expect_near(driven.pressure(3, 3), 0.77665674479739144);
+  expect_near(driven.pressure(9, 1), 0.20275143751474423);
+  expect_near(driven.column_flux(12), 0.021434045101734189);
+}
+
 TEST(StokesChannel, RejectsBadMeshes) {
   StokesChannel solver(StokesChannel::Options{});
   std::vector<Point2> v = solver.reference_vertices();
@@ -84,6 +126,10 @@ TEST(StokesChannel, RejectsBadMeshes) {
   std::swap(v[40], v[41]);  // two neighbours swapped: their triangles turn over
   EXPECT_THROW(solver.solve(v), std::domain_error);
   EXPECT_THROW(solver.outlet_profile(), std::logic_error);
+  // One pressure-driven cell: four free velocities against four pressures, a singular system
+  // (the factorization has no pivoting to fail, so this checks its pivot test).
+  StokesChannel tiny(StokesChannel::Options{1, 1, 3.0, InletCondition::pressure_drop, 1.0, 1.0});
+  EXPECT_THROW(tiny.solve(tiny.reference_vertices()), std::runtime_error);
   EXPECT_THROW(StokesChannel(StokesChannel::Options{0, 16, 3.0, InletCondition::parabolic_inflow, 1.0, 1.0}), std::invalid_argument);
 }
 

