@@ -129,11 +129,7 @@ report::BandSeries median_path(const std::vector<SeedResult>& results, std::vect
   for (int k = 0; k < kIterations; k += 10) {
     std::vector<double> values;
     for (const auto& r : results) values.push_back((r.*path)[static_cast<std::size_t>(k)]);
-    band.steps.push_back(k);
-    band.median.push_back(median(values));
-    band.q1.push_back(report::quantile(values, 0.25));
-    band.q3.push_back(report::quantile(values, 0.75));
-    band.count.push_back(static_cast<int>(values.size()));
+    band.add_spread(k, values);
   }
   return band;
 }

@@ -114,12 +114,7 @@ std::vector<double> final_regrets(const Curves& curves) { return at_evaluation(c
 report::BandSeries regret_band(const Curves& curves) {
   report::BandSeries band;
   for (std::size_t n = 0; n < static_cast<std::size_t>(kEvaluations); ++n) {
-    const auto values = at_evaluation(curves, n);
-    band.steps.push_back(static_cast<double>(n + 1));
-    band.median.push_back(report::quantile(values, 0.5));
-    band.q1.push_back(report::quantile(values, 0.25));
-    band.q3.push_back(report::quantile(values, 0.75));
-    band.count.push_back(static_cast<int>(values.size()));
+    band.add_spread(static_cast<double>(n + 1), at_evaluation(curves, n));
   }
   return band;
 }

@@ -33,13 +33,7 @@ std::map<std::uint64_t, double> m_coherence(const Context& context, const std::s
     }
     out[seed] = report::quantile(values, 0.5);
   }
-  for (const auto& [step, values] : by_step) {
-    trace.steps.push_back(static_cast<double>(step));
-    trace.median.push_back(report::quantile(values, 0.5));
-    trace.q1.push_back(report::quantile(values, 0.25));
-    trace.q3.push_back(report::quantile(values, 0.75));
-    trace.count.push_back(static_cast<int>(values.size()));
-  }
+  for (const auto& [step, values] : by_step) trace.add_spread(static_cast<double>(step), values);
   return out;
 }
 

@@ -310,15 +310,6 @@ void record_checks(Outcome& outcome, const Grid& runs) {
   outcome.record(kLargerStepFlatter, fmt::format("{}", fmt::join(parts, ", ")), decreasing);
 }
 
-// Median and interquartile band of `values` at x (nothing when no run gave a value).
-void add_point(report::BandSeries& band, double x, const std::vector<double>& values) {
-  if (values.empty()) return;
-  band.steps.push_back(x);
-  band.median.push_back(report::quantile(values, 0.5));
-  band.q1.push_back(report::quantile(values, 0.25));
-  band.q3.push_back(report::quantile(values, 0.75));
-  band.count.push_back(static_cast<int>(values.size()));
-}
 
 report::ChartSpec curvature_chart(const Grid& runs) {
   report::ChartSpec chart{"Curvature at the minima reached, against the step size (median and quartiles over seeds)", "eta",
@@ -331,9 +322,9 @@ report::ChartSpec curvature_chart(const Grid& runs) {
       gd_traces.push_back(seed.gd.curvature.trace);
       gd_tops.push_back(seed.gd.curvature.sharpness);
     }
-    add_point(sgd_trace, kRates[r], sgd_traces_at(runs, r));
-    add_point(gd_trace, kRates[r], gd_traces);
-    add_point(gd_top, kRates[r], gd_tops);
+    sgd_trace.add_spread(kRates[r], sgd_traces_at(runs, r));
+    gd_trace.add_spread(kRates[r], gd_traces);
+    gd_top.add_spread(kRates[r], gd_tops);
     bound.add(kRates[r], 2 / kRates[r]);
   }
   chart.lines.push_back({"SGD (B = 1): tr(H)", report::series_color(0), sgd_trace});

@@ -170,13 +170,6 @@ std::vector<double> across_seeds(const std::vector<SeedResult>& results, Value v
   return values;
 }
 
-void add_band_point(report::BandSeries& band, double step, const std::vector<double>& values) {
-  band.steps.push_back(step);
-  band.median.push_back(report::quantile(values, 0.5));
-  band.q1.push_back(report::quantile(values, 0.25));
-  band.q3.push_back(report::quantile(values, 0.75));
-  band.count.push_back(static_cast<int>(values.size()));
-}
 
 Outcome run_thresholdout(const Context&) {
   Outcome outcome;
@@ -228,7 +221,7 @@ Outcome run_thresholdout(const Context&) {
   for (std::size_t l = 0; l < lines.size(); ++l) {
     report::BandSeries band;
     for (std::size_t k = 0; k < kTopK.size(); ++k) {
-      add_band_point(band, kTopK[k], across_seeds(results, [&](const SeedResult& r) { return lines[l].value(r, k); }));
+      band.add_spread(kTopK[k], across_seeds(results, [&](const SeedResult& r) { return lines[l].value(r, k); }));
     }
     chart.lines.push_back({lines[l].label, report::series_color(l), band});
   }

@@ -19,6 +19,15 @@ double quantile(std::vector<double> values, double q) {
   return values[lower] + weight * (values[upper] - values[lower]);
 }
 
+void BandSeries::add_spread(double step, const std::vector<double>& values) {
+  if (values.empty()) return;
+  steps.push_back(step);
+  median.push_back(quantile(values, 0.5));
+  q1.push_back(quantile(values, 0.25));
+  q3.push_back(quantile(values, 0.75));
+  count.push_back(static_cast<int>(values.size()));
+}
+
 namespace {
 
 // Ranks 1..n, ties sharing the mean of the ranks they span.

@@ -26,6 +26,9 @@ struct BandSeries {
   std::vector<double> q3;
   std::vector<int> count;  // runs that have a value at this step
 
+  // Appends the median and quartiles of `values` (one per run) at `step`; nothing when empty.
+  void add_spread(double step, const std::vector<double>& values);
+
   // Appends one point of a single line (no spread: the band collapses onto it).
   void add(double step, double value) {
     steps.push_back(step);
