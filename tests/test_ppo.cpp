@@ -120,6 +120,21 @@ TEST(PolicyNetwork, SampledActionFrequenciesFollowTheProbabilities) {
   }
 }
 
+TEST(PolicyNetwork, MeanActionIsTheArgmaxOrTheGaussianMean) {
+  PolicyNetwork discrete(2, ActionSpace{3, 0, 0.0, 0.0}, Widths{}, 0), gaussian(2, ActionSpace{0, 2, -1.0, 1.0}, Widths{}, 0);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : discrete->parameters()) p.copy_(torch::arange(p.numel(), torch::kFloat64).reshape(p.sizes()) - 2.0);
+  }
+  const torch::Tensor s = torch::tensor({{1.0, 0.0}, {-1.0, -2.0}}, torch::kFloat64);
+  const torch::Tensor logits = discrete->head_output(s);
+  const auto a = discrete->mean_action(s);
+  for (std::int64_t r = 0; r < 2; ++r) EXPECT_EQ(a[static_cast<std::size_t>(r)][0], static_cast<double>(logits[r].argmax().item<std::int64_t>()));
+  const auto m = gaussian->mean_action(s);
+  const torch::Tensor means = gaussian->head_output(s);
+  EXPECT_EQ(m[1][1], means[1][1].item<double>());
+}
+
 TEST(Ppo, GeneralizedAdvantagesByAScalarLoop) {
   torch::manual_seed(4);
   ValueNetwork critic(2, Widths{4}, 1);

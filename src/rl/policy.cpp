@@ -130,6 +130,18 @@ std::vector<std::vector<double>> PolicyNetworkImpl::sample(const torch::Tensor& 
   return actions;
 }
 
+std::vector<std::vector<double>> PolicyNetworkImpl::mean_action(const torch::Tensor& observations) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor out = head_output(observations);
+  const torch::Tensor actions = space_.discrete() ? out.argmax(1, true).to(torch::kFloat64) : out;
+  std::vector<std::vector<double>> rows(static_cast<std::size_t>(actions.size(0)));
+  for (std::int64_t r = 0; r < actions.size(0); ++r) {
+    const torch::Tensor row = actions[r].contiguous();
+    rows[static_cast<std::size_t>(r)].assign(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+  }
+  return rows;
+}
+
 void PolicyNetworkImpl::copy_from(PolicyNetworkImpl& source) {
   torch::NoGradGuard no_grad;
   const auto mine = parameters(), theirs = source.parameters();

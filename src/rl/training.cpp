@@ -65,7 +65,8 @@ torch::Tensor flat(const torch::Tensor& x) { return x.flatten(0, 1); }
 
 }  // namespace
 
-double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, std::int64_t episodes, std::uint64_t seed) {
+double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, std::int64_t episodes, std::uint64_t seed,
+                       bool deterministic) {
   std::vector<std::unique_ptr<Environment>> copies;
   std::vector<std::vector<double>> observations;
   for (std::int64_t i = 0; i < episodes; ++i) {
@@ -79,7 +80,8 @@ double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, 
   while (!running.empty()) {
     std::vector<std::vector<double>> batch;
     for (const std::size_t i : running) batch.push_back(observations[i]);
-    const std::vector<std::vector<double>> actions = policy.sample(to_tensor(batch), action_rng);
+    const torch::Tensor states = to_tensor(batch);
+    const std::vector<std::vector<double>> actions = deterministic ? policy.mean_action(states) : policy.sample(states, action_rng);
     std::vector<std::size_t> still;
     for (std::size_t k = 0; k < running.size(); ++k) {
       const std::size_t i = running[k];
@@ -149,10 +151,12 @@ TrainingResult train_ppo(const Environment& prototype, const TrainingOptions& op
     if (update + 1 == due || update + 1 == updates) {
       result.evaluation_steps.push_back(steps_done);
       result.evaluation_returns.push_back(evaluate_policy(prototype, *policy, options.evaluation_episodes,
-                                                          Rng::derived(options.seed, 100 + static_cast<std::uint64_t>(next_evaluation)).next()));
+                                                          Rng::derived(options.seed, 100 + static_cast<std::uint64_t>(next_evaluation)).next(),
+                                                          options.deterministic_evaluation));
       ++next_evaluation;
     }
   }
+  result.policy = policy;
   return result;
 }
 

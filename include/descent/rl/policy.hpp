@@ -59,6 +59,9 @@ public:
   torch::Tensor probabilities(const torch::Tensor& observations);
   // One action per row, drawn from pi(. | s) with `rng` (no gradient).
   std::vector<std::vector<double>> sample(const torch::Tensor& observations, Rng& rng);
+  // The policy's deterministic action per row: the most probable action (the first of ties), or
+  // the Gaussian's mean.
+  std::vector<std::vector<double>> mean_action(const torch::Tensor& observations);
   // Sets this network's parameters to `source`'s (same shapes).
   void copy_from(PolicyNetworkImpl& source);
 

@@ -11,9 +11,9 @@
 //   update_every transitions once the buffer is full (those are the ones the next ones replace).
 //
 // The target policy is evaluated at evaluation_points evenly spaced step counts (the last at the
-// end), each the mean undiscounted return of evaluation_episodes episodes sampled from pi_theta on
-// separately seeded copies, so the curves of PPO and PROPS compare the policy being learned, not
-// the one collecting.
+// end), each the mean undiscounted return of evaluation_episodes episodes of pi_theta (actions
+// sampled, or its mean actions with deterministic_evaluation) on separately seeded copies, so the
+// curves of PPO and PROPS compare the policy being learned, not the one collecting.
 #pragma once
 
 #include <optional>
@@ -32,6 +32,7 @@ struct TrainingOptions {
   std::optional<PropsOptions> props;  // collect with PROPS
   std::vector<std::int64_t> hidden{64, 64};
   std::int64_t evaluation_points = 10, evaluation_episodes = 10;
+  bool deterministic_evaluation = false;
   std::uint64_t seed = 0;
   std::int64_t threads = 1;  // environment-stepping threads
 };
@@ -42,13 +43,16 @@ struct TrainingResult {
   std::vector<PpoUpdateStatistics> updates;
   std::vector<PropsUpdateStatistics> props_updates;
   std::int64_t episodes_finished = 0;
+  PolicyNetwork policy{nullptr};  // the trained target policy
 };
 
 // Throws std::invalid_argument naming the option when the sizes do not fit together.
 TrainingResult train_ppo(const Environment& prototype, const TrainingOptions& options, const PpoOptions& ppo);
 
-// The mean return of `episodes` episodes of `policy` (actions sampled), copy i seeded from
-// Rng::derived(seed, i); each episode runs until it terminates or is truncated.
-double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, std::int64_t episodes, std::uint64_t seed);
+// The mean return of `episodes` episodes of `policy` (actions sampled, or the mean actions when
+// `deterministic`), copy i seeded from Rng::derived(seed, i); each episode runs until it
+// terminates or is truncated.
+double evaluate_policy(const Environment& prototype, PolicyNetworkImpl& policy, std::int64_t episodes, std::uint64_t seed,
+                       bool deterministic = false);
 
 }  // namespace descent::rl
