@@ -51,6 +51,8 @@ Experiment particle_gibbs_experiment();
 Experiment programmable_vi_experiment();
 Experiment deep_ritz_experiment();
 Experiment deep_conjugate_direction_experiment();
+Experiment props_experiment();
+Experiment die_shape_experiment();
 
 const std::vector<Experiment>& experiments() {
   static const std::vector<Experiment> all = {
@@ -66,7 +68,8 @@ const std::vector<Experiment>& experiments() {
       eps_ad_experiment(),            ntk_experiment(),              mup_experiment(),
       weight_matching_experiment(),   xor_grokking_experiment(),    wide_deep_optimality_experiment(),
       neural_ode_experiment(),        particle_gibbs_experiment(),
-      programmable_vi_experiment(),   deep_ritz_experiment(),         deep_conjugate_direction_experiment()};
+      programmable_vi_experiment(),   deep_ritz_experiment(),         deep_conjugate_direction_experiment(),
+      props_experiment(),             die_shape_experiment()};
   return all;
 }
 

@@ -247,19 +247,21 @@ TEST(ChannelFlow, DirectModeIsOneStep) {
   EXPECT_THROW(env.step({0.0, 0.0, std::nan(""), 0.0, 0.0}), std::invalid_argument);
 }
 
-TEST(ChannelFlow, IncrementalModeTelescopesAndTruncates) {
+TEST(ChannelFlow, IncrementalModeTelescopesAndEndsAtTheHorizon) {
   ChannelFlow::Options o = small_options();
   o.mode = ActionMode::incremental;
   o.episode_length = 4;
   ChannelFlow env(o);
-  env.reset(3);
+  ASSERT_EQ(env.observation_size(), 5 + o.segments + 1);
+  EXPECT_EQ(env.reset(3).back(), 1.0);  // every step still to come
   const double start = env.current_uniformity();
   double total = 0.0;
   for (std::int64_t k = 0; k < 4; ++k) {
     const Transition t = env.step({0.0, 0.0, 1.0, 1.0, 0.5});
     total += t.reward;
-    EXPECT_FALSE(t.terminated);
-    EXPECT_EQ(t.truncated, k == 3);
+    EXPECT_EQ(t.terminated, k == 3);
+    EXPECT_FALSE(t.truncated);
+    EXPECT_DOUBLE_EQ(t.observation.back(), (3.0 - static_cast<double>(k)) / 4.0);
   }
   EXPECT_EQ(env.steps(), 4);
   // Three full increments of 0.1, the fourth also; 0.5 per step for the last control point.

@@ -625,6 +625,9 @@ std::vector<double> ChannelFlow::observation(const std::vector<double>& segment_
   double total = 0.0;
   for (const double q : segment_fluxes) total += q;
   for (const double q : segment_fluxes) obs.push_back(total > 0.0 ? static_cast<double>(options_.segments) * q / total : 0.0);
+  if (options_.mode == ActionMode::incremental) {
+    obs.push_back(static_cast<double>(options_.episode_length - steps_) / static_cast<double>(options_.episode_length));
+  }
   return obs;
 }
 
@@ -680,7 +683,7 @@ Transition ChannelFlow::step(const std::vector<double>& action) {
     t.terminated = true;
   } else {
     t.reward = uniformity_ - previous;
-    t.truncated = steps_ >= options_.episode_length;
+    t.terminated = steps_ >= options_.episode_length;
   }
   episode_open_ = !(t.terminated || t.truncated);
   return t;

@@ -29,7 +29,7 @@ Advantages generalized_advantages(const Rollout& rollout, ValueNetworkImpl& crit
   out.values = critic.forward(flatten_time(rollout.observations)).reshape({steps, copies});
   const torch::Tensor next_value_at_end = critic.forward(rollout.next_observations);
   const torch::Tensor done = torch::clamp(rollout.terminated + rollout.truncated, 0.0, 1.0);
-  const torch::Tensor rewards = rollout.rewards + gamma * rollout.final_values * rollout.truncated;
+  const torch::Tensor rewards = rollout.rewards + gamma * rollout.final_values;
   out.advantages = torch::zeros_like(rollout.rewards);
   torch::Tensor next_advantage = torch::zeros({copies}, torch::kFloat64);
   for (std::int64_t t = steps - 1; t >= 0; --t) {

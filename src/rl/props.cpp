@@ -27,6 +27,7 @@ PropsUpdateStatistics props_update(PolicyNetworkImpl& behaviour, PolicyNetworkIm
   {
     torch::NoGradGuard no_grad;
     theta = target.distribution(observations);
+    if (theta.log_std.defined()) theta.log_std = theta.log_std.detach();  // the live parameter: keep theta's gradient out
     theta_log_prob = theta.log_prob(actions);
   }
   for (std::int64_t epoch = 0; epoch < options.epochs; ++epoch) {

@@ -20,9 +20,13 @@ void check(const TrainingOptions& o) {
   require(o.buffer_batches >= 1, "buffer_batches must be positive");
   require(o.total_steps >= o.copies * o.steps_per_copy, "total_steps must cover at least one batch of copies x steps_per_copy");
   require(o.evaluation_points >= 1 && o.evaluation_episodes >= 1, "evaluation_points and evaluation_episodes must be positive");
+  require(o.evaluation_points <= o.total_steps / (o.copies * o.steps_per_copy), "evaluation_points must not exceed the number of updates");
   if (o.props) {
-    require(o.props->update_every >= o.copies && o.props->update_every % o.copies == 0,
-            "props.update_every must be a positive multiple of copies");
+    const std::int64_t batch = o.copies * o.steps_per_copy, m = o.props->update_every;
+    require(m >= o.copies && m % o.copies == 0, "props.update_every must be a positive multiple of copies");
+    // The behaviour refits stay aligned with the batches, and each leaves data to fit.
+    require(batch % m == 0, "props.update_every must divide copies x steps_per_copy");
+    require(m < o.buffer_batches * batch, "props.update_every must be smaller than the buffer (buffer_batches x copies x steps_per_copy)");
   }
 }
 
@@ -36,7 +40,7 @@ StepRow make_row(const std::vector<std::vector<double>>& observations, const std
   row.truncated = torch::tensor(std::vector<double>(step.truncated.begin(), step.truncated.end()), torch::kFloat64);
   row.final_observations = torch::zeros_like(row.observations);
   for (std::size_t i = 0; i < step.final_observation.size(); ++i) {
-    if (step.truncated[i]) row.final_observations[static_cast<std::int64_t>(i)] = torch::tensor(step.final_observation[i], torch::kFloat64);
+    if (step.truncated[i] && !step.terminated[i]) row.final_observations[static_cast<std::int64_t>(i)] = torch::tensor(step.final_observation[i], torch::kFloat64);
   }
   return row;
 }
@@ -57,7 +61,7 @@ Rollout rollout_of(const std::deque<StepRow>& rows, const torch::Tensor& next_ob
   r.next_observations = next_observations;
   torch::NoGradGuard no_grad;
   const torch::Tensor finals = stack_rows(rows, 0, &StepRow::final_observations);
-  r.final_values = critic.forward(finals.flatten(0, 1)).reshape(r.rewards.sizes()) * r.truncated;
+  r.final_values = critic.forward(finals.flatten(0, 1)).reshape(r.rewards.sizes()) * r.truncated * (1.0 - r.terminated);
   return r;
 }
 
@@ -108,7 +112,8 @@ TrainingResult train_ppo(const Environment& prototype, const TrainingOptions& op
   const std::int64_t batch = options.copies * options.steps_per_copy;
   const std::int64_t updates = options.total_steps / batch;
   const std::size_t capacity = static_cast<std::size_t>(options.buffer_batches * options.steps_per_copy);
-  const schedule::Schedule learning_rate(ppo.learning_rate_schedule, updates);
+  // Over updates + 1 steps, so the last update still moves (a linear decay ends at 1 / updates).
+  const schedule::Schedule learning_rate(ppo.learning_rate_schedule, updates + 1);
   Rng action_rng = Rng::derived(options.seed, 1), update_rng = Rng::derived(options.seed, 2);
 
   VectorEnvironment environments(prototype, options.copies, options.threads);
@@ -120,9 +125,11 @@ TrainingResult train_ppo(const Environment& prototype, const TrainingOptions& op
     for (std::int64_t t = 0; t < options.steps_per_copy; ++t) {
       const std::int64_t steps_so_far = (update * options.steps_per_copy + t) * options.copies;
       if (options.props && steps_so_far > 0 && steps_so_far % options.props->update_every == 0) {
-        const std::size_t stale = buffer.size() >= capacity ? static_cast<std::size_t>(options.props->update_every / options.copies) : 0;
-        const torch::Tensor s = flat(stack_rows(buffer, std::min(stale, buffer.size() - 1), &StepRow::observations));
-        const torch::Tensor a = flat(stack_rows(buffer, std::min(stale, buffer.size() - 1), &StepRow::actions));
+        // The rows the next update_every steps will push out of the buffer are left out.
+        const auto incoming = static_cast<std::size_t>(options.props->update_every / options.copies);
+        const std::size_t stale = buffer.size() + incoming > capacity ? buffer.size() + incoming - capacity : 0;
+        const torch::Tensor s = flat(stack_rows(buffer, stale, &StepRow::observations));
+        const torch::Tensor a = flat(stack_rows(buffer, stale, &StepRow::actions));
         result.props_updates.push_back(props_update(*behaviour, *policy, s, a, *options.props, update_rng));
       }
       PolicyNetworkImpl& collector = options.props ? *behaviour : *policy;

@@ -57,12 +57,17 @@
 // (t > 0) start lower (U = 0.60 for t = 0.5) and end at the same kind of shape.
 //
 // Environment (ChannelFlow): observation = displacements / max_displacement (in [-1, 1]) followed
-// by the K normalized segment fluxes K q_k / Q (1 when uniform). Action: `controls` values in
-// [-1, 1] (clipped).
+// by the K normalized segment fluxes K q_k / Q (1 when uniform), and in incremental mode the
+// fraction of the episode's steps still to come. Action: `controls` values in [-1, 1] (clipped).
 //   - direct: the action times max_displacement is the shape; one solve; reward U; terminated.
 //   - incremental: each step adds action * increment to the displacements (clipped to
 //     +-max_displacement) and solves; the reward is the change in U, so an episode's return
-//     telescopes to U(final) - U(start); truncated after episode_length steps.
+//     telescopes to U(final) - U(start); terminated after episode_length steps. The horizon is
+//     part of the task (the design is what the last step leaves), not a time limit imposed on it:
+//     nothing is earned after it, so the episode terminates rather than truncates (a truncation
+//     would have the value target bootstrap a future that does not exist), and the steps left are
+//     observed, without which the state is not Markov (Pardo, Tavakoli, Levdik & Kormushev, "Time
+//     Limits in Reinforcement Learning", ICML 2018).
 // reset draws the start displacements uniform in +-reset_noise * max_displacement from the
 // environment's generator (reset_noise = 0: always the reference shape; its solve is cached).
 // Free of LibTorch; Eigen stays inside the .cpp files.
@@ -186,7 +191,9 @@ public:
   ~ChannelFlow() override;
 
   std::string name() const override { return "channel_flow"; }
-  std::int64_t observation_size() const override { return options_.controls + options_.segments; }
+  std::int64_t observation_size() const override {
+    return options_.controls + options_.segments + (options_.mode == ActionMode::incremental ? 1 : 0);
+  }
   ActionSpace action_space() const override { return {0, options_.controls, -1.0, 1.0}; }
   std::vector<double> reset(std::uint64_t seed) override;
   std::vector<double> reset_continuing() override;

@@ -11,7 +11,8 @@
 //
 // VectorEnvironment keeps N copies, copy i seeded from Rng::derived(seed, i). A copy that ends an
 // episode (terminated or truncated) resets itself at once from its own generator; the step result
-// keeps the final observation of the finished episode, as Gymnasium's autoreset does, so a value
+// keeps the final observation of the finished episode (Gym 0.26 / Gymnasium 0.29's autoreset; later
+// Gymnasium resets on the next step instead), so a value
 // target can bootstrap from it when the episode was only truncated. Copies step on up to
 // `threads` threads; each copy owns its state, so the results do not depend on the thread count.
 // Free of LibTorch.

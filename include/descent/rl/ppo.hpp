@@ -4,7 +4,8 @@
 //   advantages  generalized advantage estimation (Schulman et al. 2016):
 //               delta_t = r_t + gamma V(s_(t+1)) (1 - done_t) - V(s_t),
 //               A_t = delta_t + gamma lambda (1 - done_t) A_(t+1); returns R_t = A_t + V(s_t).
-//               A time-limit truncation bootstraps: r_t += gamma V(final observation).
+//               A time-limit truncation (not also a termination) bootstraps:
+//               r_t += gamma V(final observation).
 //   policy loss mean over a minibatch of max(-A r, -A clip(r, 1 - eps, 1 + eps)),
 //               r = pi_theta(a|s) / pi_old(a|s), A normalized per minibatch (mean 0, std 1)
 //   value loss  1/2 mean max((V - R)^2, (V_old + clip(V - V_old, -eps, eps) - R)^2)
@@ -50,7 +51,7 @@ struct Rollout {
   torch::Tensor actions;       // [T, N] int64 or [T, N, dimension]
   torch::Tensor rewards;       // [T, N], truncation bootstrap not yet added
   torch::Tensor terminated, truncated;  // [T, N] 0/1
-  torch::Tensor final_values;  // [T, N]: V(final observation) where truncated, else 0
+  torch::Tensor final_values;  // [T, N]: V(final observation) where truncated and not terminated, else 0
   torch::Tensor next_observations;  // [N, obs]: the observations after the last step
 };
 

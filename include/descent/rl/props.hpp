@@ -22,8 +22,10 @@
 // maximum-likelihood policy of the buffer, SE = mean_D [log pi_D(a|s) - log pi_theta(a|s)], which
 // estimates KL(pi_D || pi_theta). In a tabular setting pi_D(a|s) = N(s, a) / N(s) exactly
 // (tabular_sampling_error); otherwise pi_D is fitted by maximum likelihood on the buffer from a
-// copy of pi_theta with only the last layer trained (fitted_sampling_error, the reference code's
-// procedure).
+// copy of pi_theta with only the last layer (and the log standard deviations) trained
+// (fitted_sampling_error; the reference code's continuous version freezes the hidden layers'
+// weights but not their biases, its discrete one trains everything: the last layer alone keeps
+// pi_D's features pi_theta's, so SE measures the action distribution, not a refit of the features).
 #pragma once
 
 #include <torch/torch.h>
