@@ -66,3 +66,17 @@ echo "## Bayesian optimization: descent GP-EI vs Optuna TPE vs random search (40
 echo
 echo "## Tuning the quickstart MLP (AdamW lr and weight decay, 20 trials): descent GP vs Optuna TPE"
 /usr/bin/python3 "$here/tune_mlp.py" "$build"
+
+echo
+echo "## PPO minibatch step, CartPole's actor-critic (4-64-64 tanh, float64, 1,024 samples, 1 thread)"
+printf "| minibatches | descent ms/step | PyTorch ms/step | speed-up |\n|---|---|---|---|\n"
+step_ms() { grep "\"minibatches\": $1," | grep -o '"ms_per_step": [0-9.]*' | awk '{print $2}'; }
+for minibatches in 8 32; do
+  d=(); p=()
+  for round in 1 2 3; do
+    d+=("$("$build/bench/bench_ppo_update" | step_ms "$minibatches")")
+    p+=("$(/usr/bin/python3 "$here/torch_ppo_update.py" | step_ms "$minibatches")")
+  done
+  ds=$(printf "%s\n" "${d[@]}" | median); ps=$(printf "%s\n" "${p[@]}" | median)
+  printf "| %s | %.3f | %.3f | %.2f |\n" "$minibatches" "$ds" "$ps" "$(echo "$ps / $ds" | bc -l)"
+done
