@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../study_tools.hpp"
 #include "descent/core/rng.hpp"
 #include "descent/linsolve/conjugate_directions.hpp"
 #include "descent/linsolve/direction_network.hpp"
@@ -68,11 +69,6 @@ std::vector<double> smooth_rhs(const linsolve::PoissonProblem& p, Rng& rng) {
     }
   }
   return b;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 Outcome run_deep_conjugate_direction(const Context& context) {

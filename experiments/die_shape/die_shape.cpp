@@ -12,6 +12,7 @@
 #include <cmath>
 #include <thread>
 
+#include "../study_tools.hpp"
 #include "descent/core/parallel.hpp"
 #include "descent/repro/experiment.hpp"
 #include "descent/report/series.hpp"
@@ -196,8 +197,6 @@ PpoRuns train_designs(rl::ActionMode mode, int threads) {
   return runs;
 }
 
-double median_of(std::vector<double> values) { return report::quantile(std::move(values), 0.5); }
-
 std::size_t median_seed(const std::vector<double>& values) {
   std::vector<std::size_t> order(values.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -274,7 +273,7 @@ Outcome run_die_shape(const Context& context) {
 
   const PpoRuns direct = train_designs(rl::ActionMode::direct, context.threads);
   const PpoRuns incremental = train_designs(rl::ActionMode::incremental, context.threads);
-  auto share = [&](const PpoRuns& runs) { return (median_of(runs.uniformity) - straight) / gain; };
+  auto share = [&](const PpoRuns& runs) { return (median(runs.uniformity) - straight) / gain; };
   auto describe = [&](const PpoRuns& runs, std::int64_t steps, std::int64_t evaluation_solves) {
     std::vector<std::string> seeds;
     for (double u : runs.uniformity) seeds.push_back(fmt::format("{:.4f}", u));

@@ -65,8 +65,9 @@ double kl_closed_form_error() {
   rl::PolicyNetwork phi(3, space, Widths{8}, 1, -0.4), theta(3, space, Widths{8}, 2, 0.3);
   torch::NoGradGuard no_grad;
   Rng rng(3);
-  const torch::Tensor s = rl::to_tensor(std::vector<std::vector<double>>(8, std::vector<double>{rng.normal(), rng.normal(), rng.normal()}));
-  const torch::Tensor observations = s + torch::arange(8, torch::kFloat64).unsqueeze(1) * 0.3;
+  std::vector<std::vector<double>> states(8);
+  for (auto& state : states) state = {rng.normal(), rng.normal(), rng.normal()};
+  const torch::Tensor observations = rl::to_tensor(states);
   const torch::Tensor closed = phi->kl_divergence(*theta, observations);
   const rl::ActionDistribution p = phi->distribution(observations), q = theta->distribution(observations);
   double worst = 0.0;

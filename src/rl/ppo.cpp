@@ -5,12 +5,6 @@
 namespace descent::rl {
 namespace {
 
-torch::Tensor flatten_time(const torch::Tensor& x) {
-  std::vector<std::int64_t> shape{x.size(0) * x.size(1)};
-  for (std::int64_t d = 2; d < x.dim(); ++d) shape.push_back(x.size(d));
-  return x.reshape(shape);
-}
-
 torch::Tensor normalized(const torch::Tensor& x) { return x.numel() > 1 ? (x - x.mean()) / (x.std() + 1e-8) : x - x.mean(); }
 
 torch::Tensor value_loss(const torch::Tensor& values, const torch::Tensor& old_values, const torch::Tensor& returns, const PpoOptions& o) {
@@ -26,7 +20,7 @@ Advantages generalized_advantages(const Rollout& rollout, ValueNetworkImpl& crit
   torch::NoGradGuard no_grad;
   const std::int64_t steps = rollout.rewards.size(0), copies = rollout.rewards.size(1);
   Advantages out;
-  out.values = critic.forward(flatten_time(rollout.observations)).reshape({steps, copies});
+  out.values = critic.forward(rollout.observations.flatten(0, 1)).reshape({steps, copies});
   const torch::Tensor next_value_at_end = critic.forward(rollout.next_observations);
   const torch::Tensor done = torch::clamp(rollout.terminated + rollout.truncated, 0.0, 1.0);
   const torch::Tensor rewards = rollout.rewards + gamma * rollout.final_values;
