@@ -97,8 +97,9 @@ pid_t start_program(const std::string& program, const std::vector<std::string>& 
 
 }  // namespace
 
-int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir) {
-  return start_program(program, args, working_dir, "/dev/null", "/dev/null");
+int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir,
+                  const std::filesystem::path& err_path) {
+  return start_program(program, args, working_dir, "/dev/null", err_path);
 }
 
 int wait_program(int pid) {

@@ -44,8 +44,10 @@ const char* descent_binary();
 
 // Runs `descent ARGS...` in `working_dir` and waits for it.
 CommandResult run_descent(const std::vector<std::string>& args, const std::filesystem::path& working_dir);
-// Starts a program (found on PATH) with ARGS in `working_dir`, output discarded, without waiting; returns its pid.
-int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir);
+// Starts a program (found on PATH) with ARGS in `working_dir` without waiting; returns its pid. Its output
+// is discarded, or its stderr kept in `err_path` (so that a test can say why a worker failed).
+int spawn_program(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& working_dir,
+                  const std::filesystem::path& err_path = "/dev/null");
 // Waits for a spawned program; returns its exit code (128 + signal when killed).
 int wait_program(int pid);
 // Runs any program (found on PATH) with ARGS in `working_dir` and waits for it.

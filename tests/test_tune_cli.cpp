@@ -2,6 +2,7 @@
 // extended; several worker processes sharing one SQLite store and, against a PostgreSQL server
 // started here, several workers on one PostgreSQL store (each trial recorded exactly once); the
 // export to Optuna read back with python3-optuna; Thresholdout on the objective.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -137,8 +138,10 @@ TEST(Tune, WorkersSharingASqliteStoreRecordEveryTrialOnce) {
   // Trials long enough that the three workers overlap even on a loaded machine.
   write_file(dir / "tune.toml", tune_study("sampler = \"gp\"\ninitial_trials = 4", 15, 60000));
   std::vector<int> workers;
-  for (int w = 0; w < 3; ++w) workers.push_back(spawn_program(descent_binary(), {"tune", "tune.toml", "--quiet"}, dir.path()));
-  for (const int pid : workers) EXPECT_EQ(wait_program(pid), 0);
+  for (int w = 0; w < 3; ++w) {
+    workers.push_back(spawn_program(descent_binary(), {"tune", "tune.toml", "--quiet"}, dir.path(), dir / fmt::format("worker-{}.err", w)));
+  }
+  for (int w = 0; w < 3; ++w) EXPECT_EQ(wait_program(workers[w]), 0) << read_file(dir / fmt::format("worker-{}.err", w));
   const auto db = dir / "runs/descent.db";
   expect_trials_recorded_once(rows(db, "SELECT number, state FROM trials ORDER BY number"), 15, /*allow_fail=*/true);
   // A FAIL here is a diverged run, never a lost one.
@@ -198,9 +201,10 @@ TEST(Tune, WorkersOnAPostgresStoreRecordEveryTrialOnce) {
   for (int w = 0; w < 2; ++w) {
     // Two "machines": separate run stores, one trial store.
     workers.push_back(spawn_program(descent_binary(), {"tune", "tune.toml", "--quiet", "--trials-store", postgres.url(), "--store",
-                                                       "worker" + std::to_string(w) + "/runs.db"}, dir.path()));
+                                                       "worker" + std::to_string(w) + "/runs.db"}, dir.path(),
+                                    dir / fmt::format("worker-{}.err", w)));
   }
-  for (const int pid : workers) EXPECT_EQ(wait_program(pid), 0);
+  for (int w = 0; w < 2; ++w) EXPECT_EQ(wait_program(workers[w]), 0) << read_file(dir / fmt::format("worker-{}.err", w));
   EXPECT_EQ(postgres.query("SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number) FROM trials"), "12|12|0|11\n");
   EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM trials WHERE state = 'RUNNING'"), "0\n");
   // A FAIL is a diverged run (its run, in that worker's own store, says so), never a lost one.
