@@ -7,6 +7,7 @@
 
 #include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
+#include "descent/core/shuffle.hpp"
 #include "descent/data/idx.hpp"
 
 namespace descent::data {
@@ -51,16 +52,6 @@ std::filesystem::path find_part_file(const std::filesystem::path& dir, const std
   }
   throw DataError(fmt::format("{}: file not found (nor {}.gz); set data.dir to the Fashion-MNIST folder",
                               (dir / stem).string(), stem));
-}
-
-// A shuffled order of 0..n-1, seeded (Fisher-Yates).
-std::vector<std::int64_t> shuffled_indices(std::int64_t n, Rng& rng) {
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  for (std::int64_t i = n - 1; i > 0; --i) {
-    std::swap(order[i], order[rng.below(static_cast<std::uint64_t>(i) + 1)]);
-  }
-  return order;
 }
 
 }  // namespace
