@@ -309,7 +309,9 @@ Outcome run_neural_ode(const Context& context) {
       "8-64-24 with softplus and a final tanh (diffrax's CDE example), Adam {:g}, batch {}. Data: torchcde's example, "
       "{} training and {} test series on (cos, sin)(t + phase) / (1 + t/2), t in [0, 4 pi], every other one mirrored, "
       "noise {:g}, each keeping {} of {} times at random; the point clouds of the two directions are mirror images, so the "
-      "turning direction is read from the path. The sparser test keeps {} of the {} times.",
+      "turning direction is read from the path. The sparser test keeps {} of the {} times.\n\nClassifier: two zero "
+      "coordinates appended (augmented neural ODE); with one the flow underfit (median 0.915, train loss still 0.10-0.21). "
+      "The data's Bayes accuracy is 0.977 (scripts/spirals_bayes_accuracy.py), the ceiling under the check's 0.95.",
       kHidden, kIterations, kWindows, kWindowLength, kCurriculumIterations, kCurriculumRate, kCurriculumGrowth, kCurriculumTolerance,
       kCdeRate, kCdeBatch, kCdeTrain, kCdeTest, kCdeNoise, kCdeObserved, kCdeLength, kCdeSparseObserved, kCdeLength);
   return outcome;
