@@ -1,5 +1,6 @@
-// The bad-input corpus: tests/bad_inputs/NAME.json, one case each. A case gives the command line,
-// the files it runs among, the exit code, and the words its message must contain. Every case must
+// The bad-input corpus: tests/bad_inputs/NAME.json, one case each. A case gives the command line
+// (and, optionally, environment variables), the files it runs among, the exit code, and the words
+// its message must contain. Every case must
 // also leave its input files as they were and, unless it says otherwise, write nothing (no runs/
 // folder): a bad input is refused before work starts.
 #include <gtest/gtest.h>
@@ -33,7 +34,13 @@ TEST(BadInputs, EveryCaseIsRefusedClearlyAndLeavesNothingBehind) {
     const auto spec = nlohmann::json::parse(read_all(file));
     TempDir dir;
     for (const auto& [name, content] : spec.at("files").items()) write_file(dir / name, content.get<std::string>());
-    const auto result = run_descent(spec.at("args").get<std::vector<std::string>>(), dir.path());
+    const auto args = spec.at("args").get<std::vector<std::string>>();
+    const nlohmann::json environment = spec.value("env", nlohmann::json::object());
+    std::vector<std::string> with_environment;
+    for (const auto& [name, value] : environment.items()) with_environment.push_back(name + "=" + value.get<std::string>());
+    with_environment.push_back(descent_binary());
+    with_environment.insert(with_environment.end(), args.begin(), args.end());
+    const auto result = run_program("env", with_environment, dir.path());
     EXPECT_EQ(result.exit_code, spec.at("exit").get<int>()) << spec.at("why").get<std::string>() << "\n" << result.err;
     for (const auto& words : spec.at("message")) {
       EXPECT_NE(result.err.find(words.get<std::string>()), std::string::npos) << "missing '" << words << "' in:\n" << result.err;

@@ -15,6 +15,7 @@
 #include "descent/core/env.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/text.hpp"
+#include "descent/optim/instruction_set.hpp"
 #include "descent/train/callbacks.hpp"
 
 namespace descent::cli {
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
 
   if (const auto unknown = unknown_command(app, argc, argv)) return fail(unknown->c_str(), static_cast<int>(ExitCode::usage_error));
   try {
+    optim::active_instruction_set();  // a bad DESCENT_SIMD is refused now, not inside a run or trial
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);

@@ -1,7 +1,9 @@
 // The fused step: every element of every parameter buffer is read once and written once per
 // step (after one extra read-only pass per transform that needs a global or per-tensor reduction).
 // Work is cut into fixed-size chunks, so reductions sum in the same order whatever the thread
-// count: the same seed gives the same bits on 1 or 2 threads.
+// count: the same seed gives the same bits on 1 or 2 threads. The element loops and the reduction
+// loops exist once per instruction set (instruction_set.hpp): the same source compiled for SSE2,
+// AVX2 and AVX-512 without FMA, so the paths differ in vector width only, never in rounding.
 #pragma once
 
 #include <omp.h>
@@ -12,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "descent/optim/instruction_set.hpp"
 #include "descent/optim/transform.hpp"
 
 namespace descent::optim {
@@ -68,75 +71,127 @@ using SlotPointer = T* __restrict;
 
 // The element loop: state values are copied into a local array so the compiler keeps them in
 // registers and vectorizes; they are written back after the chain has updated them. Each state
-// slot arrives as its own restrict pointer, so no store can alias another buffer.
-template <class Chain, std::size_t... K>
-void element_loop(const Chain& chain, const typename Chain::Scalars& scalars, typename Chain::value_type* __restrict param,
-                  const typename Chain::value_type* __restrict grad, std::size_t begin, std::size_t end,
-                  SlotPointer<typename Chain::value_type, K>... slot) {
-  using T = typename Chain::value_type;
-  for (std::size_t i = begin; i < end; ++i) {
-    T local[sizeof...(K) + 1];
-    ((local[K] = slot[i]), ...);
-    const T update = chain.apply(grad[i], param[i], local, scalars);
-    ((slot[i] = local[K]), ...);
-    param[i] += update;
+// slot arrives as its own restrict pointer, so no store can alias another buffer. The loop is
+// written out in each of the three functions below (one per instruction set) through this macro:
+// as an always-inline function called from them it lost GCC's loop unswitching on the rules'
+// branch-free selects, and momentum SGD's loop stopped vectorizing (4x slower).
+#define DESCENT_FUSED_ELEMENT_LOOP                                      \
+  for (std::size_t i = begin; i < end; ++i) {                           \
+    typename Chain::value_type local[sizeof...(K) + 1];                 \
+    ((local[K] = slot[i]), ...);                                        \
+    const auto update = chain.apply(grad[i], param[i], local, scalars); \
+    ((slot[i] = local[K]), ...);                                        \
+    param[i] += update;                                                 \
   }
+
+template <class Chain, std::size_t... K>
+void element_loop_sse2(const Chain& chain, const typename Chain::Scalars& scalars, typename Chain::value_type* __restrict param,
+                       const typename Chain::value_type* __restrict grad, std::size_t begin, std::size_t end,
+                       SlotPointer<typename Chain::value_type, K>... slot) {
+  DESCENT_FUSED_ELEMENT_LOOP
 }
+template <class Chain, std::size_t... K>
+[[gnu::target("avx2")]] void element_loop_avx2(const Chain& chain, const typename Chain::Scalars& scalars,
+                                               typename Chain::value_type* __restrict param,
+                                               const typename Chain::value_type* __restrict grad, std::size_t begin,
+                                               std::size_t end, SlotPointer<typename Chain::value_type, K>... slot) {
+  DESCENT_FUSED_ELEMENT_LOOP
+}
+template <class Chain, std::size_t... K>
+[[gnu::target("avx512f")]] void element_loop_avx512(const Chain& chain, const typename Chain::Scalars& scalars,
+                                                    typename Chain::value_type* __restrict param,
+                                                    const typename Chain::value_type* __restrict grad, std::size_t begin,
+                                                    std::size_t end, SlotPointer<typename Chain::value_type, K>... slot) {
+  DESCENT_FUSED_ELEMENT_LOOP
+}
+#undef DESCENT_FUSED_ELEMENT_LOOP
 
 template <class Chain>
 void apply_items(const Chain& chain, const typename Chain::Scalars& scalars,
-                 std::span<const ParamBuffer<typename Chain::value_type>> buffers, const WorkItem& item) {
+                 std::span<const ParamBuffer<typename Chain::value_type>> buffers, const WorkItem& item, InstructionSet isa) {
   const auto& buffer = buffers[item.buffer];
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    element_loop<Chain, K...>(chain, scalars, buffer.param, buffer.grad, item.begin, item.end, buffer.slots[K]...);
+    switch (isa) {
+      case InstructionSet::avx512:
+        element_loop_avx512<Chain, K...>(chain, scalars, buffer.param, buffer.grad, item.begin, item.end, buffer.slots[K]...);
+        break;
+      case InstructionSet::avx2:
+        element_loop_avx2<Chain, K...>(chain, scalars, buffer.param, buffer.grad, item.begin, item.end, buffer.slots[K]...);
+        break;
+      case InstructionSet::sse2:
+        element_loop_sse2<Chain, K...>(chain, scalars, buffer.param, buffer.grad, item.begin, item.end, buffer.slots[K]...);
+        break;
+    }
   }(std::make_index_sequence<static_cast<std::size_t>(Chain::slots)>{});
 }
 
-// Sums transform J's terms over every element of each work item (transforms before J applied
-// with the scalars of the item's buffer). `Terms` is double (global) or std::array<double, K>
-// (per tensor).
+// Transform J's terms over elements [begin, end) of one buffer in eight interleaved sums (about 4x
+// faster than one accumulator) combined in a fixed order, so the result is deterministic. Written
+// out per instruction set by this macro, as the element loop is.
+#define DESCENT_FUSED_SUM_TERMS                                                                                   \
+  using T = typename Chain::value_type;                                                                           \
+  constexpr int S = Chain::slots;                                                                                 \
+  const auto slot = slot_pointers<Chain>(buffer);                                                                 \
+  constexpr std::size_t kLanes = 8;                                                                               \
+  Terms lanes[kLanes] = {};                                                                                       \
+  auto add = [&](Terms& lane, std::size_t i) {                                                                    \
+    T local[S + 1];                                                                                               \
+    for (int k = 0; k < S; ++k) local[k] = slot[k][i];                                                            \
+    if constexpr (std::is_same_v<Terms, double>) {                                                                \
+      lane += chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);                     \
+    } else {                                                                                                      \
+      const Terms terms = chain.template reduce_terms<J>(buffer.grad[i], buffer.param[i], local, scalars);        \
+      for (std::size_t k = 0; k < terms.size(); ++k) lane[k] += terms[k];                                         \
+    }                                                                                                             \
+  };                                                                                                              \
+  std::size_t i = begin;                                                                                          \
+  for (; i + kLanes <= end; i += kLanes) {                                                                        \
+    for (std::size_t lane = 0; lane < kLanes; ++lane) add(lanes[lane], i + lane);                                 \
+  }                                                                                                               \
+  for (std::size_t lane = 0; i < end; ++i, ++lane) add(lanes[lane], i);                                          \
+  auto pair = [](const Terms& a, const Terms& b) {                                                                \
+    if constexpr (std::is_same_v<Terms, double>) {                                                                \
+      return a + b;                                                                                               \
+    } else {                                                                                                      \
+      Terms sum{};                                                                                                \
+      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] = a[k] + b[k];                                          \
+      return sum;                                                                                                 \
+    }                                                                                                             \
+  };                                                                                                              \
+  return pair(pair(pair(lanes[0], lanes[1]), pair(lanes[2], lanes[3])), pair(pair(lanes[4], lanes[5]), pair(lanes[6], lanes[7])));
+
+template <std::size_t J, class Terms, class Chain>
+Terms sum_terms_sse2(const Chain& chain, const typename Chain::Scalars& scalars, const ParamBuffer<typename Chain::value_type>& buffer,
+                     std::size_t begin, std::size_t end) {
+  DESCENT_FUSED_SUM_TERMS
+}
+template <std::size_t J, class Terms, class Chain>
+[[gnu::target("avx2")]] Terms sum_terms_avx2(const Chain& chain, const typename Chain::Scalars& scalars,
+                                             const ParamBuffer<typename Chain::value_type>& buffer, std::size_t begin, std::size_t end) {
+  DESCENT_FUSED_SUM_TERMS
+}
+template <std::size_t J, class Terms, class Chain>
+[[gnu::target("avx512f")]] Terms sum_terms_avx512(const Chain& chain, const typename Chain::Scalars& scalars,
+                                                  const ParamBuffer<typename Chain::value_type>& buffer, std::size_t begin, std::size_t end) {
+  DESCENT_FUSED_SUM_TERMS
+}
+#undef DESCENT_FUSED_SUM_TERMS
+
 template <std::size_t J, class Terms, class Chain, class ScalarsOf>
 std::vector<Terms> reduce_per_item(const Chain& chain, ScalarsOf scalars_of,
                                    std::span<const ParamBuffer<typename Chain::value_type>> buffers,
-                                   const std::vector<WorkItem>& items, int threads) {
-  using T = typename Chain::value_type;
-  constexpr int S = Chain::slots;
+                                   const std::vector<WorkItem>& items, int threads, InstructionSet isa) {
   std::vector<Terms> partial(items.size(), Terms{});
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (std::size_t w = 0; w < items.size(); ++w) {
     const WorkItem item = items[w];
-    const ParamBuffer<T>& buffer = buffers[item.buffer];
+    const auto& buffer = buffers[item.buffer];
     const auto& scalars = scalars_of(item.buffer);
-    const auto slot = slot_pointers<Chain>(buffer);
-    // Eight interleaved sums break the dependency chain of one accumulator (about 4x faster) in a
-    // fixed order, so the result stays deterministic.
-    constexpr std::size_t kLanes = 8;
-    Terms lanes[kLanes] = {};
-    auto add = [&](Terms& lane, std::size_t i) {
-      T local[S + 1];
-      for (int k = 0; k < S; ++k) local[k] = slot[k][i];
-      if constexpr (std::is_same_v<Terms, double>) {
-        lane += chain.template reduce_term<J>(buffer.grad[i], buffer.param[i], local, scalars);
-      } else {
-        const Terms terms = chain.template reduce_terms<J>(buffer.grad[i], buffer.param[i], local, scalars);
-        for (std::size_t k = 0; k < terms.size(); ++k) lane[k] += terms[k];
-      }
-    };
-    std::size_t i = item.begin;
-    for (; i + kLanes <= item.end; i += kLanes) {
-      for (std::size_t lane = 0; lane < kLanes; ++lane) add(lanes[lane], i + lane);
+    switch (isa) {
+      case InstructionSet::avx512: partial[w] = sum_terms_avx512<J, Terms>(chain, scalars, buffer, item.begin, item.end); break;
+      case InstructionSet::avx2: partial[w] = sum_terms_avx2<J, Terms>(chain, scalars, buffer, item.begin, item.end); break;
+      case InstructionSet::sse2: partial[w] = sum_terms_sse2<J, Terms>(chain, scalars, buffer, item.begin, item.end); break;
     }
-    for (std::size_t lane = 0; i < item.end; ++i, ++lane) add(lanes[lane], i);
-    auto pair = [](const Terms& a, const Terms& b) {
-      if constexpr (std::is_same_v<Terms, double>) {
-        return a + b;
-      } else {
-        Terms sum{};
-        for (std::size_t k = 0; k < sum.size(); ++k) sum[k] = a[k] + b[k];
-        return sum;
-      }
-    };
-    partial[w] = pair(pair(pair(lanes[0], lanes[1]), pair(lanes[2], lanes[3])), pair(pair(lanes[4], lanes[5]), pair(lanes[6], lanes[7])));
   }
   return partial;
 }
@@ -146,17 +201,17 @@ std::vector<Terms> reduce_per_item(const Chain& chain, ScalarsOf scalars_of,
 template <std::size_t J, class Chain>
 void prepare_all(Chain& chain, typename Chain::Scalars& scalars, const StepContext& context,
                  std::span<const ParamBuffer<typename Chain::value_type>> buffers, const std::vector<WorkItem>& items,
-                 int threads) {
+                 int threads, InstructionSet isa) {
   if constexpr (J < Chain::size) {
     double reduction = 0.0;
     if constexpr (Chain::template reduces_at<J>()) {
       if (chain.template reduction_active<J>()) {
         const auto same = [&](std::size_t) -> const typename Chain::Scalars& { return scalars; };
-        for (const double p : reduce_per_item<J, double>(chain, same, buffers, items, threads)) reduction += p;  // fixed order
+        for (const double p : reduce_per_item<J, double>(chain, same, buffers, items, threads, isa)) reduction += p;  // fixed order
       }
     }
     std::get<J>(scalars) = chain.template prepare_one<J>(context, reduction);
-    prepare_all<J + 1>(chain, scalars, context, buffers, items, threads);
+    prepare_all<J + 1>(chain, scalars, context, buffers, items, threads, isa);
   }
 }
 
@@ -164,20 +219,20 @@ void prepare_all(Chain& chain, typename Chain::Scalars& scalars, const StepConte
 template <std::size_t J, class Chain>
 void prepare_per_tensor(const Chain& chain, std::vector<typename Chain::Scalars>& per_buffer, const StepContext& context,
                         std::span<const ParamBuffer<typename Chain::value_type>> buffers, const std::vector<WorkItem>& items,
-                        int threads) {
+                        int threads, InstructionSet isa) {
   if constexpr (J < Chain::size) {
     if constexpr (Chain::template reduces_per_tensor_at<J>()) {
       using Transform = std::tuple_element_t<J, std::remove_cvref_t<decltype(chain.transforms())>>;
       using Terms = std::array<double, static_cast<std::size_t>(Transform::per_tensor_terms)>;
       const auto of_buffer = [&](std::size_t b) -> const typename Chain::Scalars& { return per_buffer[b]; };
-      const std::vector<Terms> partial = reduce_per_item<J, Terms>(chain, of_buffer, buffers, items, threads);
+      const std::vector<Terms> partial = reduce_per_item<J, Terms>(chain, of_buffer, buffers, items, threads, isa);
       std::vector<Terms> sums(buffers.size(), Terms{});
       for (std::size_t w = 0; w < items.size(); ++w) {  // fixed order: deterministic
         for (std::size_t k = 0; k < Terms{}.size(); ++k) sums[items[w].buffer][k] += partial[w][k];
       }
       for (std::size_t b = 0; b < buffers.size(); ++b) std::get<J>(per_buffer[b]) = chain.template prepare_per_tensor<J>(context, sums[b]);
     }
-    prepare_per_tensor<J + 1>(chain, per_buffer, context, buffers, items, threads);
+    prepare_per_tensor<J + 1>(chain, per_buffer, context, buffers, items, threads, isa);
   }
 }
 
@@ -191,17 +246,18 @@ void fused_step(Chain& chain, std::span<const ParamBuffer<typename Chain::value_
   const auto items = detail::cut_into_chunks(buffers, options.chunk, total);
   const int max_threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   const int threads = total >= options.parallel_threshold ? max_threads : 1;
+  const InstructionSet isa = active_instruction_set();
 
   typename Chain::Scalars scalars{};
-  detail::prepare_all<0>(chain, scalars, context, buffers, items, threads);
+  detail::prepare_all<0>(chain, scalars, context, buffers, items, threads, isa);
   if constexpr (Chain::has_per_tensor) {
     std::vector<typename Chain::Scalars> per_buffer(buffers.size(), scalars);
-    detail::prepare_per_tensor<0>(chain, per_buffer, context, buffers, items, threads);
+    detail::prepare_per_tensor<0>(chain, per_buffer, context, buffers, items, threads, isa);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, per_buffer[items[w].buffer], buffers, items[w]);
+    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, per_buffer[items[w].buffer], buffers, items[w], isa);
   } else {
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, scalars, buffers, items[w]);
+    for (std::size_t w = 0; w < items.size(); ++w) detail::apply_items(chain, scalars, buffers, items[w], isa);
   }
 }
 
