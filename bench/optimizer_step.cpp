@@ -1,6 +1,8 @@
 // Optimizer step throughput: descent's fused step against (a) the plain scalar loop of the same
 // algorithm (tests/reference_optimizers.hpp: no allocation, written like the equations), (b)
-// torch::optim in the same binary, and (c) the memory bandwidth of a triad this binary measures.
+// torch::optim in the same binary, and (c) the memory bandwidth of a triad this binary measures;
+// descent's step on the widest instruction set this CPU has (the dispatched one) and on SSE2 (what
+// the portable build alone would run).
 // Prints one JSON line per measurement; bench/run.sh turns them into tables with ratios.
 //   bench_optimizer_step [--sizes 1e5,1e6,1e7] [--threads 1,2] [--optimizers adam,sgd] [--steps 10]
 #include <CLI/CLI.hpp>
@@ -16,6 +18,7 @@
 #include "descent/core/env.hpp"
 #include "descent/optim/buffer_optimizer.hpp"
 #include "descent/optim/description.hpp"
+#include "descent/optim/instruction_set.hpp"
 
 namespace {
 
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   env::pin_blas_threads_to_one();
   const std::vector<std::string> optimizers = optimizers_text.empty() ? optim::optimizer_names() : split(optimizers_text);
+  const optim::InstructionSet widest = optim::active_instruction_set();  // DESCENT_SIMD may narrow it
 
   for (const auto& size_text : split(sizes_text)) {
     const auto n = static_cast<std::size_t>(std::stod(size_text));
@@ -108,8 +112,18 @@ int main(int argc, char** argv) {
         optim::BufferOptimizer<float> fused(name, bench_hyper(name), {std::span<float>(p)}, options);
         const double fused_s = median_seconds(repeats, [&] { fused.step({std::span<const float>(grad)}, 1.0); });
         fmt::print("{{\"kind\": \"descent\", \"optimizer\": \"{}\", \"size\": {}, \"threads\": {}, \"params_per_s\": {:.4g}, "
-                   "\"bytes_per_s\": {:.4g}}}\n",
-                   name, n, threads, n / fused_s, bytes_per_parameter(name) * n / fused_s);
+                   "\"bytes_per_s\": {:.4g}, \"isa\": \"{}\"}}\n",
+                   name, n, threads, n / fused_s, bytes_per_parameter(name) * n / fused_s, optim::instruction_set_name(widest));
+        if (widest != optim::InstructionSet::sse2) {
+          optim::use_instruction_set(optim::InstructionSet::sse2);
+          std::vector<float> p_sse2 = init;
+          optim::BufferOptimizer<float> baseline(name, bench_hyper(name), {std::span<float>(p_sse2)}, options);
+          const double sse2_s = median_seconds(repeats, [&] { baseline.step({std::span<const float>(grad)}, 1.0); });
+          optim::use_instruction_set(widest);
+          fmt::print("{{\"kind\": \"descent_sse2\", \"optimizer\": \"{}\", \"size\": {}, \"threads\": {}, \"params_per_s\": {:.4g}, "
+                     "\"bytes_per_s\": {:.4g}}}\n",
+                     name, n, threads, n / sse2_s, bytes_per_parameter(name) * n / sse2_s);
+        }
         if (threads == 1) {
           std::vector<float> q = init;
           testing::ReferenceState<float> state;

@@ -20,8 +20,9 @@ def main():
                     continue
                 key = (r["optimizer"], r["size"], r["threads"])
                 rows[key][r["kind"]] = r
-    print("| optimizer | params | threads | descent Gparam/s | vs own loop | vs LibTorch | vs PyTorch foreach | bytes vs triad | 2 threads vs 1 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| optimizer | params | threads | descent Gparam/s | instruction set | vs SSE2 | SSE2 bytes vs triad | vs own loop | vs LibTorch | "
+          "vs PyTorch foreach | bytes vs triad | 2 threads vs 1 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (name, size, threads), kinds in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1], item[0][2])):
         d = kinds.get("descent")
         if not d:
@@ -37,8 +38,10 @@ def main():
         vs_triad = f"{d['bytes_per_s'] / bandwidth:.0%}" if bandwidth else "–"
         one = rows.get((name, size, 1), {}).get("descent")
         scaling = f"{d['params_per_s'] / one['params_per_s']:.2f}x" if one and threads == 2 else "–"
-        print(f"| {name} | {size:.0e} | {threads} | {d['params_per_s'] / 1e9:.2f} | {vs_loop} | {ratio('libtorch')} | "
-              f"{ratio('pytorch')} | {vs_triad} | {scaling} |")
+        sse2 = kinds.get("descent_sse2")
+        sse2_vs_triad = f"{sse2['bytes_per_s'] / bandwidth:.0%}" if sse2 and bandwidth else "–"
+        print(f"| {name} | {size:.0e} | {threads} | {d['params_per_s'] / 1e9:.2f} | {d.get('isa', '–')} | {ratio('descent_sse2')} | "
+              f"{sse2_vs_triad} | {vs_loop} | {ratio('libtorch')} | {ratio('pytorch')} | {vs_triad} | {scaling} |")
 
 
 if __name__ == "__main__":
