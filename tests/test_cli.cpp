@@ -202,6 +202,8 @@ TEST(Cli, ListAndVersion) {
   const auto version = run_descent({"version"}, dir.path());
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(contains(version.out, "descent 0.1.0")) << version.out;
+  EXPECT_TRUE(contains(version.out, "fused optimizer loops: ")) << version.out;
+  EXPECT_TRUE(contains(version.out, "(this CPU: sse2")) << version.out;
 }
 
 TEST(Cli, StudyThenRerunSkipsFinishedRunsAndRewritesTheReport) {
