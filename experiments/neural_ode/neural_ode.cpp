@@ -144,7 +144,6 @@ SpiralFit fit_spiral() {
   field->to(torch::kFloat64);
   optim::Optimizer rmsprop("rmsprop", {{"lr", 1e-3}}, field->named_parameters());
   const ode::VectorField f = field->as_field();
-  const ode::AdaptiveOptions& tolerance = kTolerance;
   Rng rng(0);
   SpiralFit fit;
   const auto points = static_cast<std::uint64_t>(truth.times.size()) - static_cast<std::uint64_t>(kWindowLength);
@@ -155,7 +154,7 @@ SpiralFit fit_spiral() {
     std::vector<torch::Tensor> targets;
     for (std::int64_t i = 0; i < kWindowLength; ++i) targets.push_back(truth.states.index_select(0, first + i));
     rmsprop.zero_grad();
-    const torch::Tensor prediction = ode::solve(f, truth.states.index_select(0, first), window_times, "dopri5", tolerance);
+    const torch::Tensor prediction = ode::solve(f, truth.states.index_select(0, first), window_times, "dopri5", kTolerance);
     const torch::Tensor loss = (prediction - torch::stack(targets)).abs().mean();
     loss.backward();
     rmsprop.step();
