@@ -3,7 +3,9 @@
 // Work is cut into fixed-size chunks, so reductions sum in the same order whatever the thread
 // count: the same seed gives the same bits on 1 or 2 threads. The element loops and the reduction
 // loops exist once per instruction set (instruction_set.hpp): the same source compiled for SSE2,
-// AVX2 and AVX-512 without FMA, so the paths differ in vector width only, never in rounding.
+// AVX2 and AVX-512 without FMA, so the paths differ in vector width only, never in rounding. That
+// needs -ffp-contract=off (descent::optim's users get it from the target): AVX-512F has FMA
+// instructions of its own, and GCC contracts a * b + c into them by default.
 #pragma once
 
 #include <omp.h>

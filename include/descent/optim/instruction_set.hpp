@@ -1,7 +1,8 @@
 // The x86-64 instruction sets a fused step is compiled for, and the one it runs: descent ships one
 // portable binary (baseline SSE2) and picks the widest set the CPU has when a step first runs.
 // Each set gets its own copy of the element loops (fused.hpp), built with GCC's target attribute
-// and without FMA, so every path rounds every operation the same way: the paths agree bit for bit.
+// and without FMA contraction (-ffp-contract=off: AVX-512F brings FMA instructions with it), so
+// every path rounds every operation the same way: the paths agree bit for bit.
 // DESCENT_SIMD=sse2|avx2|avx512 in the environment, or use_instruction_set(), forces a path (tests
 // run each one this machine has; benchmarks compare them).
 #pragma once
