@@ -4,7 +4,7 @@ momentum, one thread per process): descent with 1 process, 2 MPI ranks exchangin
 (allreduce) and 2 ranks with EF21 + TopK 1%, beside PyTorch DDP (gloo) with 1 and 2 processes, in
 the same run. Prints a Markdown table: median step time, the share of it spent exchanging
 gradients, bytes sent per worker per step, and the 2-vs-1 ratios.
-    bench/data_parallel.py BUILD_DIR [--steps 200]
+    bench/data_parallel.py BUILD_DIR [--steps 200] [--goals FILE]
 """
 import argparse
 import json
@@ -62,6 +62,7 @@ def main():
     parser.add_argument("build")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--goals", help="append issue 14's data-parallel goal row to this Markdown file")
     args = parser.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     binary = os.path.join(args.build, "descent")
@@ -85,6 +86,11 @@ def main():
     print(f"| PyTorch DDP (gloo), 2 processes | {torch_two:.2f} | - | {dense['bytes']:.0f} | {torch_two / torch_one:.2f} |")
     print(f"\ndescent 2-rank dense step time / PyTorch DDP 2-process step time: {dense['step_ms'] / torch_two:.2f}; "
           f"dense / EF21-TopK-1% bytes per step: {dense['bytes'] / ef21['bytes']:.1f}x")
+    if args.goals:
+        ratio = ef21["step_ms"] / dense["step_ms"]
+        with open(args.goals, "a") as f:
+            f.write(f"| EF21 TopK 1% vs dense allreduce, 2 ranks, step time | <= 1.00x | {ratio:.2f}x "
+                    f"(exchange {ef21['comm_ms']:.2f} vs {dense['comm_ms']:.2f} ms) | {'met' if ratio <= 1.0 else 'NOT met'} |\n")
 
 
 if __name__ == "__main__":

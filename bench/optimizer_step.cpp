@@ -63,6 +63,18 @@ double bytes_per_parameter(const std::string& name) {
   return 4.0 * (1 + 2 + 2 * probe.slots());
 }
 
+// Bytes the read-only reduction pass moves per parameter, for the rules that need a norm before
+// their first element can be updated (with clipping off, as here): normalized GD and AdaGrad-Norm
+// read g; Lion-K (K = l2) reads g and m for ||beta1 m + (1 - beta1) g||; LAMB reads g, m, v and p
+// for its per-tensor ||p|| and ||update||. A single pass cannot do these: the step of element 0
+// depends on every element's gradient. Others have no such pass.
+double reduction_bytes_per_parameter(const std::string& name) {
+  if (name == "normalized_gd" || name == "adagrad_norm") return 4.0;
+  if (name == "lion_l2") return 8.0;
+  if (name == "lamb") return 16.0;
+  return 0.0;
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_libtorch(const std::string& name, const torch::Tensor& p) {
   if (name == "sgd") return std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{p}, torch::optim::SGDOptions(0.01).momentum(0.9));
   if (name == "adam") return std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{p}, torch::optim::AdamOptions(1e-3));
@@ -112,8 +124,9 @@ int main(int argc, char** argv) {
         optim::BufferOptimizer<float> fused(name, bench_hyper(name), {std::span<float>(p)}, options);
         const double fused_s = median_seconds(repeats, [&] { fused.step({std::span<const float>(grad)}, 1.0); });
         fmt::print("{{\"kind\": \"descent\", \"optimizer\": \"{}\", \"size\": {}, \"threads\": {}, \"params_per_s\": {:.4g}, "
-                   "\"bytes_per_s\": {:.4g}, \"isa\": \"{}\"}}\n",
-                   name, n, threads, n / fused_s, bytes_per_parameter(name) * n / fused_s, optim::instruction_set_name(widest));
+                   "\"bytes_per_s\": {:.4g}, \"all_passes_bytes_per_s\": {:.4g}, \"isa\": \"{}\"}}\n",
+                   name, n, threads, n / fused_s, bytes_per_parameter(name) * n / fused_s,
+                   (bytes_per_parameter(name) + reduction_bytes_per_parameter(name)) * n / fused_s, optim::instruction_set_name(widest));
         if (widest != optim::InstructionSet::sse2) {
           optim::use_instruction_set(optim::InstructionSet::sse2);
           std::vector<float> p_sse2 = init;

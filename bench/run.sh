@@ -2,21 +2,29 @@
 # Benchmarks descent against LibTorch and PyTorch in one run and prints ratios (machines here are
 # shared and noisy: absolute figures drift, ratios measured side by side are what count).
 #   bench/run.sh [BUILD_DIR] [--quick]
+# Ends with one table: every goal of issue 14, its target and what this run measured.
 set -euo pipefail
 build=${1:-build}
 quick=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+goals="$out/goals.md"
+printf "| goal | target | measured | verdict |\n|---|---|---|---|\n" > "$goals"
+started=$SECONDS
 # One owner of threads: OpenMP (torch.set_num_threads / --threads); OpenBLAS's pool pinned to 1.
 export OPENBLAS_NUM_THREADS=1
 sizes=1e5,1e6,1e7
-[ "$quick" = "--quick" ] && sizes=1e6
+[ "$quick" = "--quick" ] && sizes=1e7
 
 echo "## Optimizer step throughput, float32 (glibc malloc as shipped)"
 "$build/bench/bench_optimizer_step" --sizes "$sizes" > "$out/descent.jsonl"
 /usr/bin/python3 "$here/torch_optimizer_step.py" --sizes "$sizes" > "$out/pytorch.jsonl"
-/usr/bin/python3 "$here/report.py" "$out/descent.jsonl" "$out/pytorch.jsonl"
+/usr/bin/python3 "$here/report.py" "$out/descent.jsonl" "$out/pytorch.jsonl" --goals "$goals"
+
+echo
+echo "## The training run as users run it (descent train vs a PyTorch script, evaluation included), and its GEMM floor"
+/usr/bin/python3 "$here/training_run.py" "$build" --goals "$goals"
 
 echo
 echo "## The same with the allocator tunable (no mmap per temporary: see shared/perf-notes.md)"
@@ -55,7 +63,7 @@ echo "## Curvature probes on the quickstart MLP (1,000 images, 1 thread)"
 
 echo
 echo "## Data-parallel MLP steps: 1 process vs 2 MPI ranks (dense and EF21 + TopK 1%), beside PyTorch DDP"
-/usr/bin/python3 "$here/data_parallel.py" "$build" 2>/dev/null
+/usr/bin/python3 "$here/data_parallel.py" "$build" --goals "$goals" 2>/dev/null
 
 echo
 echo "## Bayesian optimization: descent GP-EI vs Optuna TPE vs random search (40 evaluations, seeds 0-9)"
@@ -80,3 +88,7 @@ for minibatches in 8 32; do
   ds=$(printf "%s\n" "${d[@]}" | median); ps=$(printf "%s\n" "${p[@]}" | median)
   printf "| %s | %.3f | %.3f | %.2f |\n" "$minibatches" "$ds" "$ps" "$(echo "$ps / $ds" | bc -l)"
 done
+
+echo
+echo "## Goals (issue 14), measured in this run ($(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s in all)"
+cat "$goals"
