@@ -348,7 +348,7 @@ Experiment die_shape_experiment() {
           "a policy-gradient agent moving FFD control points of a flow channel finds a shape with homogeneous outflow, in direct and "
           "incremental action modes, and parallel environments save wall time",
           {kPoiseuille, kIdentity, kDirect, kIncremental, kVectorized, kParallel},
-          "about 6 minutes at 2 threads",
+          "3 to 6 minutes at 2 threads",
           Budget::full,
           run_die_shape};
 }
