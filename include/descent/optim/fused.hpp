@@ -127,6 +127,16 @@ void apply_items(const Chain& chain, const typename Chain::Scalars& scalars,
   }(std::make_index_sequence<static_cast<std::size_t>(Chain::slots)>{});
 }
 
+// How many sums a reduction keeps: one for a global norm (double), K for per-tensor terms.
+template <class Terms>
+constexpr std::size_t term_count() {
+  if constexpr (std::is_same_v<Terms, double>) {
+    return 1;
+  } else {
+    return std::tuple_size_v<Terms>;
+  }
+}
+
 // Transform J's terms over elements [begin, end) of one buffer in eight interleaved sums (about 4x
 // faster than one accumulator) combined in a fixed order, so the result is deterministic. Written
 // out per instruction set by this macro, as the element loop is.
@@ -146,33 +156,33 @@ void apply_items(const Chain& chain, const typename Chain::Scalars& scalars,
       return chain.template reduce_terms<J>(grad[i], param[i], local, scalars);                                   \
     }                                                                                                             \
   };                                                                                                              \
-  auto accumulate = [](Terms& lane, const Terms& term) {                                                          \
+  /* sums[k][lane]: each term's eight lanes side by side, so they fill one vector register. */                  \
+  constexpr std::size_t K = term_count<Terms>();                                                                  \
+  double sums[K][kLanes] = {};                                                                                    \
+  auto accumulate = [&](std::size_t lane, const Terms& term) {                                                    \
     if constexpr (std::is_same_v<Terms, double>) {                                                                \
-      lane += term;                                                                                               \
+      sums[0][lane] += term;                                                                                      \
     } else {                                                                                                      \
-      for (std::size_t k = 0; k < term.size(); ++k) lane[k] += term[k];                                           \
+      for (std::size_t k = 0; k < K; ++k) sums[k][lane] += term[k];                                               \
     }                                                                                                             \
   };                                                                                                              \
   /* The tail indexes the lanes by constants too: a variable index would keep them in memory, and */          \
   /* the main loop would stop vectorizing (2x slower at 1e7 floats). */                                           \
-  Terms lanes[kLanes] = {};                                                                                       \
   std::size_t i = begin;                                                                                          \
   for (; i + kLanes <= end; i += kLanes) {                                                                        \
-    for (std::size_t lane = 0; lane < kLanes; ++lane) accumulate(lanes[lane], term_of(i + lane));                 \
+    for (std::size_t lane = 0; lane < kLanes; ++lane) accumulate(lane, term_of(i + lane));                        \
   }                                                                                                               \
   for (std::size_t lane = 0; lane < kLanes; ++lane) {                                                             \
-    if (i + lane < end) accumulate(lanes[lane], term_of(i + lane));                                               \
+    if (i + lane < end) accumulate(lane, term_of(i + lane));                                                      \
   }                                                                                                               \
-  auto pair = [](const Terms& a, const Terms& b) {                                                                \
-    if constexpr (std::is_same_v<Terms, double>) {                                                                \
-      return a + b;                                                                                               \
-    } else {                                                                                                      \
-      Terms sum{};                                                                                                \
-      for (std::size_t k = 0; k < sum.size(); ++k) sum[k] = a[k] + b[k];                                          \
-      return sum;                                                                                                 \
-    }                                                                                                             \
-  };                                                                                                              \
-  return pair(pair(pair(lanes[0], lanes[1]), pair(lanes[2], lanes[3])), pair(pair(lanes[4], lanes[5]), pair(lanes[6], lanes[7])));
+  auto combine = [](const double* l) { return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])); }; \
+  if constexpr (std::is_same_v<Terms, double>) {                                                                  \
+    return combine(sums[0]);                                                                                      \
+  } else {                                                                                                        \
+    Terms total{};                                                                                                \
+    for (std::size_t k = 0; k < K; ++k) total[k] = combine(sums[k]);                                              \
+    return total;                                                                                                 \
+  }
 
 template <std::size_t J, class Terms, class Chain>
 Terms sum_terms_sse2(const Chain& chain, const typename Chain::Scalars& scalars, const ParamBuffer<typename Chain::value_type>& buffer,
