@@ -52,25 +52,26 @@ def main():
         sse2_vs_triad = f"{sse2['bytes_per_s'] / bandwidth:.0%}" if sse2 and bandwidth else "–"
         print(f"| {name} | {size:.0e} | {threads} | {d['params_per_s'] / 1e9:.2f} | {d.get('isa', '–')} | {ratio('descent_sse2')} | "
               f"{sse2_vs_triad} | {vs_loop} | {ratio('libtorch')} | {ratio('pytorch')} | {vs_triad} | {all_vs_triad} | {scaling} |")
-
-
     if goals_path:
         write_goals(rows, triad, goals_path)
 
 
 def write_goals(rows, triad, goals_path):
-    """Every optimizer at >= 80% of the triad bytes at 1e7, counting every pass the rule needs."""
+    """Every optimizer at >= 80% of the memory bound at 1e7, counting every pass the rule needs. The
+    bound is the measured triad, or the fastest step's bytes/s when that reads higher: on a shared VM
+    the triad sometimes reads low, and no step moves bytes faster than memory does."""
     with open(goals_path, "a") as f:
         for threads in (1, 2):
-            bandwidth = triad.get((GOAL_SIZE, threads))
-            shares = {name: kinds["descent"].get("all_passes_bytes_per_s", kinds["descent"]["bytes_per_s"]) / bandwidth
-                      for (name, size, t), kinds in rows.items() if size == GOAL_SIZE and t == threads and "descent" in kinds}
-            if not bandwidth or not shares:
+            moved = {name: kinds["descent"].get("all_passes_bytes_per_s", kinds["descent"]["bytes_per_s"])
+                     for (name, size, t), kinds in rows.items() if size == GOAL_SIZE and t == threads and "descent" in kinds}
+            if (GOAL_SIZE, threads) not in triad or not moved:
                 continue
+            bandwidth = max(triad[(GOAL_SIZE, threads)], max(moved.values()))
+            shares = {name: value / bandwidth for name, value in moved.items()}
             below = sorted(name for name, share in shares.items() if share < GOAL_SHARE)
             worst = min(shares, key=shares.get)
             measured = f"lowest {worst} {shares[worst]:.0%}" + (f"; under: {', '.join(below)}" if below else "")
-            f.write(f"| every optimizer at 1e7, {threads} thread{'s' if threads > 1 else ''}: bytes (all passes) vs triad | "
+            f.write(f"| every optimizer at 1e7, {threads} thread{'s' if threads > 1 else ''}: bytes (all passes) vs the memory bound | "
                     f">= {GOAL_SHARE:.0%} | {measured} | {'met' if not below else 'NOT met'} |\n")
 
 
