@@ -5,6 +5,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <tuple>
 
@@ -14,6 +15,7 @@
 #include "descent/comm/feedback.hpp"
 #include "descent/core/error.hpp"
 #include "descent/core/rng.hpp"
+#include "descent/optim/instruction_set.hpp"
 
 namespace descent::comm {
 namespace {
@@ -62,6 +64,20 @@ TEST(BitStream, FieldsOfEveryWidthRoundTrip) {
   EXPECT_EQ(in.read_double(), -1.25e-300);
   EXPECT_EQ(in.read_float(), 3.5f);
   EXPECT_THROW(in.read(16), std::runtime_error);
+}
+
+// The layout itself, by hand: fields least-significant bit first, across byte boundaries.
+TEST(BitStream, FieldsArePackedLeastSignificantBitFirst) {
+  BitWriter out;
+  out.write(0b101, 3);
+  out.write(0xABCD, 16);  // low 5 bits 01101 finish byte 0; 0x5E; then 101
+  out.write(1, 1);
+  EXPECT_EQ(out.bytes(), (std::vector<std::uint8_t>{0x6D, 0x5E, 0x0D}));
+  EXPECT_EQ(out.bits(), 20u);
+  BitReader in(out.bytes());
+  EXPECT_EQ(in.read(3), 0b101u);
+  EXPECT_EQ(in.read(16), 0xABCDu);
+  EXPECT_EQ(in.read(1), 1u);
 }
 
 TEST(BitStream, BitsForCounts) {
@@ -182,6 +198,28 @@ TEST(Compressors, TopKOnLargeFloatVectorsEqualsTheExhaustiveChoice) {
       ASSERT_EQ(std::vector<double>(fast.begin(), fast.end()), exhaustive) << "levels " << levels << " k " << k;
     }
   }
+}
+
+// TopK's candidate scan runs on AVX-512 where the CPU has it: every path this machine has must
+// send the same message.
+TEST(Compressors, TopKSendsTheSameMessageOnEveryInstructionSet) {
+  const optim::InstructionSet original = optim::active_instruction_set();
+  Rng rng(5);
+  const std::size_t d = 203530;  // the quickstart MLP's parameters
+  std::vector<float> x(d);
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  x[17] = std::numeric_limits<float>::quiet_NaN();
+  x[d - 1] = -std::numeric_limits<float>::infinity();
+  std::vector<std::vector<std::uint8_t>> messages;
+  for (const optim::InstructionSet set : optim::supported_instruction_sets()) {
+    optim::use_instruction_set(set);
+    BitWriter out;
+    std::vector<float> dense(d);
+    make_compressor<float>(spec("topk", 2035), d)->encode(x, 0, out, dense);
+    messages.push_back(out.take());
+  }
+  optim::use_instruction_set(original);
+  for (const auto& message : messages) EXPECT_EQ(message, messages.front());
 }
 
 TEST(Compressors, ScaledSignMeetsItsExactContraction) {

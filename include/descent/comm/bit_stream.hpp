@@ -2,6 +2,7 @@
 // packed least-significant bit first; its size in bits is what a worker is charged for sending.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -16,20 +17,29 @@ inline int bits_for(std::uint64_t count) {
   return bits;
 }
 
+static_assert(std::endian::native == std::endian::little, "the bit streams move whole words in little-endian order");
+
 class BitWriter {
 public:
-  // Appends the low `width` bits of `value` (width 0..64).
+  // Appends the low `width` bits of `value` (width 0..64). One word store per field: the field,
+  // shifted past the bits already used in the last byte, is OR-ed into it and stored as 8 bytes,
+  // and the vector is cut back to the bytes the field reaches.
   void write(std::uint64_t value, int width) {
-    for (int written = 0; written < width;) {
-      if (used_ == 0) bytes_.push_back(0);
-      const int room = 8 - used_;
-      const int take = std::min(room, width - written);
-      const std::uint64_t chunk = (value >> written) & ((std::uint64_t{1} << take) - 1);
-      bytes_.back() = static_cast<std::uint8_t>(bytes_.back() | (chunk << used_));
-      used_ = (used_ + take) % 8;
-      written += take;
-      bits_ += static_cast<std::uint64_t>(take);
+    if (width > 56) {  // with up to 7 bits in use, a wider field would not fit one word
+      write(value & 0xFFFFFFFFu, 32);
+      write(value >> 32, width - 32);
+      return;
     }
+    if (width <= 0) return;
+    value &= (std::uint64_t{1} << width) - 1;
+    const std::size_t start = used_ == 0 ? bytes_.size() : bytes_.size() - 1;
+    const std::uint64_t word = (used_ == 0 ? 0 : std::uint64_t{bytes_.back()}) | (value << used_);
+    const int end_bit = used_ + width;
+    bytes_.resize(start + 8);
+    std::memcpy(bytes_.data() + start, &word, sizeof word);
+    bytes_.resize(start + static_cast<std::size_t>((end_bit + 7) / 8));
+    used_ = end_bit % 8;
+    bits_ += static_cast<std::uint64_t>(width);
   }
   void write_float(float value) {
     std::uint32_t raw;
@@ -62,6 +72,14 @@ public:
   explicit BitReader(const std::vector<std::uint8_t>& bytes) : BitReader(bytes.data(), bytes.size()) {}
 
   std::uint64_t read(int width) {
+    const std::size_t first = position_ / 8;
+    if (width <= 56 && first + 8 <= size_) {  // offset + width <= 63: the field lies in one word
+      std::uint64_t word;
+      std::memcpy(&word, data_ + first, sizeof word);
+      const auto offset = static_cast<int>(position_ % 8);
+      position_ += static_cast<std::uint64_t>(width);
+      return width == 0 ? 0 : (word >> offset) & ((std::uint64_t{1} << width) - 1);
+    }
     std::uint64_t value = 0;
     for (int read = 0; read < width;) {
       const std::size_t byte = position_ / 8;
