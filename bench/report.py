@@ -42,7 +42,7 @@ def main():
 
         loop = rows.get((name, size, 1), {}).get("loop")
         vs_loop = f"{d['params_per_s'] / loop['params_per_s']:.2f}x" if loop and threads == 1 else "–"
-        bandwidth = triad.get((size, threads))
+        bandwidth = d.get("triad_bytes_per_s", triad.get((size, threads)))  # measured right before the step
         vs_triad = f"{d['bytes_per_s'] / bandwidth:.0%}" if bandwidth else "–"
         all_passes = d.get("all_passes_bytes_per_s", d["bytes_per_s"])
         all_vs_triad = f"{all_passes / bandwidth:.0%}" if bandwidth else "–"
@@ -58,16 +58,18 @@ def main():
 
 def write_goals(rows, triad, goals_path):
     """Every optimizer at >= 80% of the memory bound at 1e7, counting every pass the rule needs. The
-    bound is the measured triad, or the fastest step's bytes/s when that reads higher: on a shared VM
-    the triad sometimes reads low, and no step moves bytes faster than memory does."""
+    bound is the triad measured right before each step: bandwidth drifts within a run on a shared VM,
+    so a bound measured once per size misjudges the steps timed long after it."""
     with open(goals_path, "a") as f:
         for threads in (1, 2):
-            moved = {name: kinds["descent"].get("all_passes_bytes_per_s", kinds["descent"]["bytes_per_s"])
-                     for (name, size, t), kinds in rows.items() if size == GOAL_SIZE and t == threads and "descent" in kinds}
-            if (GOAL_SIZE, threads) not in triad or not moved:
+            shares = {}
+            for (name, size, t), kinds in rows.items():
+                d = kinds.get("descent")
+                bandwidth = d and d.get("triad_bytes_per_s", triad.get((size, t)))
+                if size == GOAL_SIZE and t == threads and bandwidth:
+                    shares[name] = d.get("all_passes_bytes_per_s", d["bytes_per_s"]) / bandwidth
+            if not shares:
                 continue
-            bandwidth = max(triad[(GOAL_SIZE, threads)], max(moved.values()))
-            shares = {name: value / bandwidth for name, value in moved.items()}
             below = sorted(name for name, share in shares.items() if share < GOAL_SHARE)
             worst = min(shares, key=shares.get)
             measured = f"lowest {worst} {shares[worst]:.0%}" + (f"; under: {', '.join(below)}" if below else "")
