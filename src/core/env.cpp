@@ -42,12 +42,14 @@ std::string utc_now() {
   return buffer.data();
 }
 
-void pin_blas_threads_to_one() {
+void set_blas_threads(int threads) {
   using SetThreads = void (*)(int);
   if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    set(1);
+    set(threads);
   }
 }
+
+void pin_blas_threads_to_one() { set_blas_threads(1); }
 
 void require_writable_directory(const std::filesystem::path& dir) {
   std::error_code error;

@@ -33,6 +33,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Who runs train.threads threads. Two pools spinning at once starve each other (an MLP epoch ran
+// at 0.23-0.35x of 1 thread with both at 2), so one owns them (bench/results/2026-11-30-avx512.md):
+//   - an MLP's time is its GEMMs, and LibTorch runs them on OpenBLAS's pool: OpenBLAS gets the
+//     threads, LibTorch and the fused step one (1.18x on 2 threads; OpenMP-owned: 1.0x);
+//   - convolutions and the other models' kernels run on LibTorch's OpenMP pool: it gets the
+//     threads and OpenBLAS stays pinned to 1 (the CNN: 1.6-1.7x; OpenBLAS-owned: 0.99x).
+struct ThreadPlan {
+  int torch = 1, blas = 1, fused_step = 1;
+};
+
+ThreadPlan thread_plan(const TrainingRun& run) {
+  const auto threads = static_cast<int>(run.train.threads);
+  if (run.model.kind == "mlp" && threads > 1) return {1, threads, 1};
+  return {threads, 1, threads};
+}
+
+// OpenBLAS's pool back to one thread when a run ends, however it ends.
+class BlasThreads {
+public:
+  explicit BlasThreads(int threads) { env::set_blas_threads(threads); }
+  ~BlasThreads() { env::pin_blas_threads_to_one(); }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+};
+
 // Mean (training) or summed (evaluation) loss: cross-entropy for classes (sequence targets {B, T}
 // against logits {B T, classes}), squared error otherwise. With z_loss > 0, the training loss adds
 // z_loss * mean(log^2 Z) over the logits (Wortsman et al., 2024; PaLM's auxiliary loss).
@@ -345,7 +370,7 @@ private:
   }
   static optim::FusedOptions fused_options(const TrainingRun& run) {
     optim::FusedOptions fused;
-    fused.threads = static_cast<int>(run.train.threads);
+    fused.threads = thread_plan(run).fused_step;
     return fused;
   }
 
@@ -500,7 +525,9 @@ std::int64_t planned_steps(const TrainOptions& train, std::int64_t train_size) {
 
 RunResult train(const TrainingRun& requested, const data::Splits& splits, std::span<Callback* const> callbacks) {
   const TrainingRun run = with_regime_adaptation(requested);
-  torch::set_num_threads(static_cast<int>(run.train.threads));
+  const ThreadPlan threads = thread_plan(run);
+  torch::set_num_threads(threads.torch);
+  const BlasThreads blas(threads.blas);
   const std::unique_ptr<Loop> loop = start(run, splits, callbacks);
   while (loop->continues()) {
     const Loop::Batch batch = loop->next_batch();

@@ -15,6 +15,8 @@ std::string utc_now();
 // Pins OpenBLAS's own thread pool to one thread when OpenBLAS is loaded, so that the OpenMP
 // threads descent and LibTorch use are the only ones.
 void pin_blas_threads_to_one();
+// Sets OpenBLAS's own thread pool to `threads` when OpenBLAS is loaded (no effect otherwise).
+void set_blas_threads(int threads);
 
 // Writes `content` to `path` atomically: a temporary file in the same folder, flushed, then
 // renamed over the target. A crash leaves either the old file or the new one, never half.
