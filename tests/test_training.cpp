@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <map>
@@ -98,6 +100,37 @@ TEST(Trainer, SameSeedGivesBitIdenticalMetrics) {
   }
   const RunResult other = train(run_of(config, 4), splits);
   EXPECT_NE(a.summary.at("final_test_loss"), other.summary.at("final_test_loss"));
+}
+
+// train.threads = 2 on an MLP hands the threads to OpenBLAS for the run (trainer.cpp, thread_plan):
+// the run still repeats bit for bit, and OpenBLAS's pool is back to one thread afterwards, so
+// LibTorch's OpenMP threads elsewhere in the process meet no second pool.
+TEST(Trainer, AnMlpOnTwoThreadsRepeatsBitForBitAndReturnsOpenBlasToOneThread) {
+  const auto config = small_study("adam", 0.01);
+  const data::Splits splits = data::load_splits(config.data);
+  TrainingRun run = run_of(config, 3);
+  run.train.threads = 2;
+  using GetThreads = int (*)();
+  const auto blas_threads = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  struct BlasThreadsDuringTheRun : Callback {
+    GetThreads get = nullptr;
+    int seen = 0;
+    bool on_step_end(const StepEvent&) override {
+      if (get) seen = get();
+      return true;
+    }
+  } during;
+  during.get = blas_threads;
+  Callback* callbacks[] = {&during};
+  const RunResult a = train(run, splits, callbacks), b = train(run, splits);
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    if (a.metrics[i].name != "step_time_ms") EXPECT_EQ(a.metrics[i].value, b.metrics[i].value) << a.metrics[i].name;
+  }
+  if (blas_threads) {  // OpenBLAS is the BLAS LibTorch loaded here (Debian's libopenblas0-pthread)
+    EXPECT_EQ(during.seen, 2);
+    EXPECT_EQ(blas_threads(), 1);
+  }
 }
 
 constexpr double kAttackEps = 1.0;
