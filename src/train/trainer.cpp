@@ -36,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 // Who runs train.threads threads. Two pools spinning at once starve each other (an MLP epoch ran
 // at 0.23-0.35x of 1 thread with both at 2), so one owns them (bench/results/2026-11-30-avx512.md):
 //   - an MLP's time is its GEMMs, and LibTorch runs them on OpenBLAS's pool: OpenBLAS gets the
-//     threads, LibTorch and the fused step one (1.18x on 2 threads; OpenMP-owned: 1.0x);
+//     threads, LibTorch and the fused step one (1.48-1.53x on 2 threads; OpenMP-owned: 1.0x);
 //   - convolutions and the other models' kernels run on LibTorch's OpenMP pool: it gets the
 //     threads and OpenBLAS stays pinned to 1 (the CNN: 1.6-1.7x; OpenBLAS-owned: 0.99x).
 struct ThreadPlan {
