@@ -101,9 +101,7 @@ def main():
             f.write(f"| TopK 1% encode + decode vs the dense allreduce, 2 ranks | <= 1.00x | {work:.2f}x on {widest} "
                     f"({compressor[widest]:.3f} vs {dense['comm_ms']:.3f} ms; sse2 {compressor['sse2'] / dense['comm_ms']:.2f}x) | "
                     f"{'met' if work <= 1.0 else 'NOT met'} |\n")
-    if args.goals:
-        ratio = ef21["step_ms"] / dense["step_ms"]
-        with open(args.goals, "a") as f:
+            ratio = ef21["step_ms"] / dense["step_ms"]
             f.write(f"| EF21 TopK 1% vs dense allreduce, 2 ranks, step time | <= 1.00x | {ratio:.2f}x "
                     f"(exchange {ef21['comm_ms']:.2f} vs {dense['comm_ms']:.2f} ms) | {'met' if ratio <= 1.0 else 'NOT met'} |\n")
 

@@ -32,12 +32,12 @@ std::uint64_t selection_key(std::uint32_t magnitude, std::size_t i) {
   return (std::uint64_t{magnitude} << 32) | (0xFFFFFFFFu - static_cast<std::uint32_t>(i));
 }
 
-// The indices i (ascending) with magnitude_bits(x[i]) >= threshold, written to `out`, which has
-// room for x.size() + 16; returns how many. About 1 coordinate in 50 passes, so a branch per
-// coordinate mispredicts often: the portable loop writes every index and advances on a hit.
-std::size_t candidate_indices_portable(std::span<const float> x, std::uint32_t threshold, std::uint32_t* out) {
+// The indices i >= from (ascending) with magnitude_bits(x[i]) >= threshold, written to `out`,
+// which has room for x.size() - from + 16; returns how many. About 1 coordinate in 50 passes, so a
+// branch per coordinate mispredicts often: the loop writes every index and advances on a hit.
+std::size_t candidate_indices_portable(std::span<const float> x, std::uint32_t threshold, std::uint32_t* out, std::size_t from = 0) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
+  for (std::size_t i = from; i < x.size(); ++i) {
     out[count] = static_cast<std::uint32_t>(i);
     count += magnitude_bits(x[i]) >= threshold ? 1 : 0;
   }
@@ -58,11 +58,7 @@ std::size_t candidate_indices_portable(std::span<const float> x, std::uint32_t t
     count += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(hit)));
     index = _mm512_add_epi32(index, step);
   }
-  for (; i < x.size(); ++i) {
-    out[count] = static_cast<std::uint32_t>(i);
-    count += magnitude_bits(x[i]) >= threshold ? 1 : 0;
-  }
-  return count;
+  return count + candidate_indices_portable(x, threshold, out + count, i);
 }
 
 // Appends the key of every x[i] with magnitude bits >= threshold, in index order.
